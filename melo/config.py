@@ -1,0 +1,393 @@
+"""Typed, validated configuration.
+
+A config file is JSON with three sections, named as in MeloTTS so existing configs read the same:
+``train`` (optimisation and loop), ``data`` (files, audio and text features) and ``model`` (shapes).
+Every field is declared here with its type, default and meaning; unknown keys are errors with a
+suggestion, wrong types are errors naming the key. ``//`` line comments are allowed in the file
+(the user guide shows them), although plain JSON is what we write back.
+
+The resolved config (with ``data.spk2id`` filled in) is stored inside every checkpoint, so a
+checkpoint alone is enough to synthesise from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "DataConfig",
+    "ModelConfig",
+    "TrainConfig",
+    "load_config",
+]
+
+
+class ConfigError(ValueError):
+    """A config file or value is invalid; the message names the key and the file."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimisation and training-loop settings (section ``train``)."""
+
+    log_interval: int = 200
+    """Steps between scalar logs (TensorBoard and the log file)."""
+    eval_interval: int = 1000
+    """Steps between validation + checkpoint saves."""
+    seed: int = 52
+    epochs: int = 10000
+    """Upper bound on epochs; ``--max-steps`` on the command line can stop earlier."""
+    learning_rate: float = 3e-4
+    betas: tuple[float, float] = (0.8, 0.99)
+    eps: float = 1e-9
+    batch_size: int = 6
+    """Per-GPU batch size."""
+    fp16_run: bool = False
+    """fp16 autocast + GradScaler on CUDA. Ignored (with one warning) on CPU."""
+    bf16_run: bool = False
+    """bf16 autocast on CUDA (no scaler needed). Takes precedence over ``fp16_run``."""
+    lr_decay: float = 0.999875
+    """Exponential learning-rate decay factor, applied once per ``lr_decay_interval``."""
+    lr_decay_interval: Literal["epoch", "step"] = "epoch"
+    """MeloTTS decays once per epoch; ``step`` makes the schedule independent of dataset size."""
+    segment_size: int = 16384
+    """Audio samples decoded per training example (a multiple of ``data.hop_length``)."""
+    c_mel: float = 45.0
+    """Weight of the mel-spectrogram L1 loss."""
+    c_kl: float = 1.0
+    """Weight of the KL loss."""
+    c_dur: float = 1.0
+    """Weight of the duration-predictor loss."""
+    grad_clip_norm: float | None = None
+    """Clip gradients to this total norm; ``null`` measures the norm without clipping."""
+    keep_ckpts: int = 5
+    """How many step checkpoints to keep (0 keeps all); ``G_latest.pth`` is always kept."""
+    num_workers: int = 2
+    """DataLoader worker processes per rank."""
+    pretrained_G: str | None = None
+    """Optional generator checkpoint to initialise from (shape mismatches are reported)."""
+    pretrained_D: str | None = None
+    """Optional discriminator checkpoint to initialise from."""
+
+    def __post_init__(self) -> None:
+        _check(self.log_interval > 0, "train.log_interval", "must be > 0")
+        _check(self.eval_interval > 0, "train.eval_interval", "must be > 0")
+        _check(self.epochs > 0, "train.epochs", "must be > 0")
+        _check(self.learning_rate > 0, "train.learning_rate", "must be > 0")
+        _check(len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas), "train.betas", "must be two numbers in [0, 1)")
+        _check(self.batch_size > 0, "train.batch_size", "must be > 0")
+        _check(0 < self.lr_decay <= 1, "train.lr_decay", "must be in (0, 1]")
+        _check(self.segment_size > 0, "train.segment_size", "must be > 0")
+        _check(self.keep_ckpts >= 0, "train.keep_ckpts", "must be >= 0 (0 keeps all)")
+        _check(self.num_workers >= 0, "train.num_workers", "must be >= 0")
+        _check(self.grad_clip_norm is None or self.grad_clip_norm > 0, "train.grad_clip_norm", "must be > 0 or null")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Data files, audio front end and text features (section ``data``)."""
+
+    training_files: str = "data/train_list.txt"
+    """Training filelist; lines ``wav|text|speaker[|LANG]``, wav paths relative to the list's folder."""
+    validation_files: str = "data/val_list.txt"
+    cache_dir: str | None = None
+    """Where preprocessing caches go; ``null`` means ``cache/`` beside ``training_files``."""
+    max_wav_value: float = 32768.0
+    """Kept for MeloTTS config compatibility; audio is read as float in [-1, 1]."""
+    sampling_rate: int = 44100
+    filter_length: int = 2048
+    """STFT size; the linear spectrogram has ``filter_length // 2 + 1`` bins."""
+    hop_length: int = 512
+    win_length: int = 2048
+    n_mel_channels: int = 128
+    mel_fmin: float = 0.0
+    mel_fmax: float | None = None
+    """``null`` means the Nyquist frequency."""
+    add_blank: bool = True
+    """Interleave the blank symbol (id 0) between phones, as VITS does."""
+    n_speakers: int = 256
+    """Size of the speaker-embedding table (maximum number of speakers)."""
+    spk2id: dict[str, int] = field(default_factory=dict)
+    """Speaker name -> id. Filled from the filelists in order of first appearance (train, then val)."""
+    bert_model: str = "BAAI/bge-m3"
+    """Text-feature encoder: a Hugging Face hub id or a local folder (``AutoModel``/``AutoTokenizer``)."""
+    bert_layer: int = -3
+    """Which hidden layer feeds the TTS model. Negative counts from the last; -3 (third from last) is
+    what MeloTTS-style systems use, since bge-m3's last layers are tuned for retrieval."""
+    min_audio_seconds: float = 0.3
+    """Clips shorter than this are reported and left out of training."""
+    max_audio_seconds: float = 30.0
+    """Clips longer than this are reported and left out of training."""
+
+    def __post_init__(self) -> None:
+        _check(self.sampling_rate > 0, "data.sampling_rate", "must be > 0")
+        _check(self.filter_length > 0, "data.filter_length", "must be > 0")
+        _check(0 < self.hop_length <= self.win_length, "data.hop_length", "must be in (0, win_length]")
+        _check(0 < self.win_length <= self.filter_length, "data.win_length", "must be in (0, filter_length]")
+        _check(self.n_mel_channels > 0, "data.n_mel_channels", "must be > 0")
+        nyquist = self.sampling_rate / 2
+        _check(0 <= self.mel_fmin < nyquist, "data.mel_fmin", f"must be in [0, {nyquist:g})")
+        _check(
+            self.mel_fmax is None or self.mel_fmin < self.mel_fmax <= nyquist,
+            "data.mel_fmax",
+            f"must be null or in (mel_fmin, {nyquist:g}]",
+        )
+        _check(self.n_speakers > 0, "data.n_speakers", "must be > 0")
+        _check(
+            len(self.spk2id) <= self.n_speakers,
+            "data.spk2id",
+            f"has {len(self.spk2id)} speakers but n_speakers is {self.n_speakers}",
+        )
+        bad = {k: v for k, v in self.spk2id.items() if not 0 <= v < self.n_speakers}
+        _check(not bad, "data.spk2id", f"ids must be in [0, n_speakers={self.n_speakers}); got {bad}")
+        _check(
+            len(set(self.spk2id.values())) == len(self.spk2id), "data.spk2id", "two speakers share an id"
+        )
+        _check(bool(self.bert_model), "data.bert_model", "must not be empty")
+        _check(0 < self.min_audio_seconds < self.max_audio_seconds, "data.min_audio_seconds", "must be in (0, max_audio_seconds)")
+
+    @property
+    def spec_channels(self) -> int:
+        """Bins of the linear spectrogram."""
+        return self.filter_length // 2 + 1
+
+    @property
+    def resolved_mel_fmax(self) -> float:
+        return self.sampling_rate / 2 if self.mel_fmax is None else self.mel_fmax
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Model shapes and switches (section ``model``). Defaults are MeloTTS's."""
+
+    use_spk_conditioned_encoder: bool = True
+    use_noise_scaled_mas: bool = True
+    use_mel_posterior_encoder: bool = False
+    use_duration_discriminator: bool = True
+    inter_channels: int = 192
+    hidden_channels: int = 192
+    filter_channels: int = 768
+    n_heads: int = 2
+    n_layers: int = 6
+    n_layers_trans_flow: int = 3
+    kernel_size: int = 3
+    p_dropout: float = 0.1
+    resblock: Literal["1", "2"] = "1"
+    resblock_kernel_sizes: tuple[int, ...] = (3, 7, 11)
+    resblock_dilation_sizes: tuple[tuple[int, ...], ...] = ((1, 3, 5), (1, 3, 5), (1, 3, 5))
+    upsample_rates: tuple[int, ...] = (8, 8, 2, 2, 2)
+    upsample_initial_channel: int = 512
+    upsample_kernel_sizes: tuple[int, ...] = (16, 16, 8, 2, 2)
+    n_layers_q: int = 3
+    """Kept for MeloTTS config compatibility (unused by VITS2's posterior encoder)."""
+    use_spectral_norm: bool = False
+    gin_channels: int = 256
+    """Speaker-embedding size."""
+    bert_channels: int = 1024
+    """Width of the text features (bge-m3: 1024). Must equal the encoder's hidden size."""
+
+    def __post_init__(self) -> None:
+        for name in ("inter_channels", "hidden_channels", "filter_channels", "n_heads", "n_layers",
+                     "kernel_size", "upsample_initial_channel", "gin_channels", "bert_channels"):
+            _check(getattr(self, name) > 0, f"model.{name}", "must be > 0")
+        _check(self.hidden_channels % self.n_heads == 0, "model.hidden_channels", "must be divisible by n_heads")
+        _check(0 <= self.p_dropout < 1, "model.p_dropout", "must be in [0, 1)")
+        _check(
+            len(self.upsample_rates) == len(self.upsample_kernel_sizes),
+            "model.upsample_kernel_sizes",
+            "needs one kernel per upsample rate",
+        )
+        _check(
+            len(self.resblock_kernel_sizes) == len(self.resblock_dilation_sizes),
+            "model.resblock_dilation_sizes",
+            "needs one dilation list per resblock kernel",
+        )
+
+
+@dataclass(frozen=True)
+class Config:
+    train: TrainConfig = field(default_factory=TrainConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+
+    def __post_init__(self) -> None:
+        upsample = 1
+        for r in self.model.upsample_rates:
+            upsample *= r
+        _check(
+            upsample == self.data.hop_length,
+            "model.upsample_rates",
+            f"multiply to {upsample} but data.hop_length is {self.data.hop_length}; they must be equal",
+        )
+        _check(
+            self.train.segment_size % self.data.hop_length == 0,
+            "train.segment_size",
+            f"must be a multiple of data.hop_length ({self.data.hop_length})",
+        )
+
+    # -- conversion -------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return _to_jsonable(dataclasses.asdict(self))
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+    def save(self, path: str | Path) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(self.to_json() + "\n", encoding="utf-8")
+        tmp.replace(path)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], source: str = "<config>") -> "Config":
+        return _build(cls, raw, "", source)
+
+    def replace(self, **sections: dict[str, Any]) -> "Config":
+        """A copy with fields replaced per section: ``cfg.replace(data={"spk2id": {...}})``."""
+        raw = self.to_dict()
+        for name, updates in sections.items():
+            if name not in raw:
+                raise ConfigError(f"unknown config section {name!r}; known: {', '.join(raw)}")
+            raw[name].update(updates)
+        return Config.from_dict(raw)
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a config file. Errors name the file and the key."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{path}: not UTF-8 text ({e})") from None
+    try:
+        raw = json.loads(_strip_line_comments(text))
+    except json.JSONDecodeError as e:
+        raise ConfigError(f"{path}:{e.lineno}:{e.colno}: invalid JSON: {e.msg}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be an object with train/data/model sections")
+    return _build(Config, raw, "", str(path))
+
+
+# -- internals ------------------------------------------------------------------------------
+
+def _check(ok: bool, key: str, message: str) -> None:
+    if not ok:
+        raise ConfigError(f"{key}: {message}")
+
+
+def _strip_line_comments(text: str) -> str:
+    """Remove ``// ...`` comments that are outside JSON strings."""
+    out_lines = []
+    for line in text.splitlines():
+        in_string = escaped = False
+        cut = len(line)
+        for i, ch in enumerate(line):
+            if in_string:
+                if escaped:
+                    escaped = False
+                elif ch == "\\":
+                    escaped = True
+                elif ch == '"':
+                    in_string = False
+            elif ch == '"':
+                in_string = True
+            elif ch == "/" and line[i + 1 : i + 2] == "/":
+                cut = i
+                break
+        out_lines.append(line[:cut])
+    return "\n".join(out_lines)
+
+
+def _to_jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_to_jsonable(v) for v in value]
+    return value
+
+
+def _build(cls: type, raw: Any, prefix: str, source: str) -> Any:
+    where = prefix.rstrip(".") or "top level"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: {where}: expected an object, got {type(raw).__name__}")
+    hints = typing.get_type_hints(cls)
+    known = {f.name for f in dataclasses.fields(cls)}
+    for key in raw:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"; did you mean {prefix}{close[0]!r}?" if close else f"; known keys: {', '.join(sorted(known))}"
+            raise ConfigError(f"{source}: unknown key {prefix}{key!r}{hint}")
+    kwargs = {}
+    for key, value in raw.items():
+        kwargs[key] = _coerce(hints[key], value, f"{prefix}{key}", source)
+    try:
+        return cls(**kwargs)
+    except ConfigError as e:
+        raise ConfigError(f"{source}: {e}") from None
+
+
+def _coerce(tp: Any, value: Any, key: str, source: str) -> Any:
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, key + ".", source)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(arg, value, key, source)
+            except ConfigError as e:
+                errors.append(str(e))
+        raise ConfigError(errors[0] if errors else f"{source}: {key}: invalid value {value!r}")
+    if origin is Literal:
+        if value not in args:
+            raise ConfigError(f"{source}: {key}: {value!r} is not one of {', '.join(map(repr, args))}")
+        return value
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{source}: {key}: expected a list, got {value!r}")
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_coerce(args[0], v, f"{key}[{i}]", source) for i, v in enumerate(value))
+        if len(value) != len(args):
+            raise ConfigError(f"{source}: {key}: expected {len(args)} values, got {len(value)}")
+        return tuple(_coerce(a, v, f"{key}[{i}]", source) for i, (a, v) in enumerate(zip(args, value)))
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{source}: {key}: expected an object, got {value!r}")
+        kt, vt = args
+        return {_coerce(kt, k, f"{key}", source): _coerce(vt, v, f"{key}[{k!r}]", source) for k, v in value.items()}
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{source}: {key}: expected true or false, got {value!r}")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and value.is_integer():
+                return int(value)
+            raise ConfigError(f"{source}: {key}: expected an integer, got {value!r}")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{source}: {key}: expected a number, got {value!r}")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{source}: {key}: expected a string, got {value!r}")
+        return value
+    raise TypeError(f"unsupported config type {tp!r} for {key}")  # internal: a field with a type we don't parse
