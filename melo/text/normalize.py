@@ -55,8 +55,10 @@ def clean_text(text: str) -> str:
 
 # Applied in order. After NFKC, full-width marks are already ASCII.
 _ELLIPSIS = re.compile(r"\.{2,}|…+|⋯+")
-_PAUSE_TO_COMMA = re.compile(r"[:;、，・·‧]")
-_TO_PERIOD = re.compile(r"[。｡]")
+_PAUSE_TO_COMMA = re.compile(r"[:;：；、，・·‧]")
+_TO_PERIOD = re.compile(r"[。｡．]")
+_TO_BANG = re.compile(r"[！¡]")
+_TO_QUESTION = re.compile(r"[？¿]")
 _TO_DASH = re.compile(r"[~〜～—–―‐‑‒]+")
 _TO_APOSTROPHE = re.compile(r"[‘’ʼ`´]")
 _QUOTES = re.compile(r"[\"“”„«»「」『』‹›]")
@@ -70,6 +72,8 @@ def canonical_punctuation(text: str) -> str:
     text = _ELLIPSIS.sub("…", text)
     text = _PAUSE_TO_COMMA.sub(",", text)
     text = _TO_PERIOD.sub(".", text)
+    text = _TO_BANG.sub("!", text)
+    text = _TO_QUESTION.sub("?", text)
     text = _TO_DASH.sub("-", text)
     text = _TO_APOSTROPHE.sub("'", text)
     text = _QUOTES.sub(" ", text)
