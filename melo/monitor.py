@@ -15,11 +15,12 @@ from typing import Any, Mapping
 import numpy as np
 import torch
 
-__all__ = ["Monitor", "alignment_image", "format_scalars", "setup_logging", "spectrogram_image"]
+__all__ = ["Monitor", "alignment_image", "close_logging", "format_scalars", "setup_logging", "spectrogram_image"]
 
 logger = logging.getLogger(__name__)
 
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+_OWNED = "_melo_train_handler"
 
 
 class _TqdmHandler(logging.StreamHandler):
@@ -36,14 +37,16 @@ class _TqdmHandler(logging.StreamHandler):
 
 def setup_logging(log_dir: Path, model_name: str, is_main: bool) -> Path | None:
     """Configure the root logger: rank 0 logs INFO to the console and a new log file; other ranks
-    only warnings and errors to the console. Returns the log file path (rank 0) or ``None``."""
+    only warnings and errors to the console. Returns the log file path (rank 0) or ``None``.
+
+    Handlers added by an earlier call (a second run in the same process) are closed first; handlers
+    that others installed are left alone."""
+    close_logging()
     root = logging.getLogger()
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
     formatter = logging.Formatter(_FORMAT, datefmt="%Y-%m-%d %H:%M:%S")
     console = _TqdmHandler()
     console.setFormatter(formatter)
-    root.addHandler(console)
+    _add_handler(console)
     if not is_main:
         root.setLevel(logging.WARNING)
         return None
@@ -57,8 +60,22 @@ def setup_logging(log_dir: Path, model_name: str, is_main: bool) -> Path | None:
         suffix += 1
     file_handler = logging.FileHandler(path, encoding="utf-8")
     file_handler.setFormatter(formatter)
-    root.addHandler(file_handler)
+    _add_handler(file_handler)
     return path
+
+
+def close_logging() -> None:
+    """Remove and close the handlers :func:`setup_logging` added."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, _OWNED, False):
+            root.removeHandler(handler)
+            handler.close()
+
+
+def _add_handler(handler: logging.Handler) -> None:
+    setattr(handler, _OWNED, True)
+    logging.getLogger().addHandler(handler)
 
 
 def spectrogram_image(spec: torch.Tensor) -> np.ndarray:

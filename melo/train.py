@@ -57,7 +57,7 @@ from torch import nn
 from melo import checkpoint as ckpt
 from melo.config import Config, ConfigError, load_config
 from melo.distributed import Distributed, init_distributed
-from melo.monitor import Monitor, alignment_image, format_scalars, setup_logging, spectrogram_image
+from melo.monitor import Monitor, alignment_image, close_logging, format_scalars, setup_logging, spectrogram_image
 
 if TYPE_CHECKING:
     from melo.data.batch import Batch
@@ -185,11 +185,11 @@ class Run:
 # =============================================================================================
 
 def setup(args: Args, dist_ctx: Distributed) -> Run:
-    config = _load_config(args.config)
-    ckpt_dir = args.checkpoints_dir / args.model
     log_file = setup_logging(args.logs_dir, args.model, dist_ctx.is_main)
     if log_file is not None:
         logger.info("log file: %s", log_file)
+    config = _load_config(args.config)
+    ckpt_dir = args.checkpoints_dir / args.model
     logger.info("rank %d/%d on %s%s", dist_ctx.rank, dist_ctx.world_size, dist_ctx.device,
                 f" ({dist_ctx.backend})" if dist_ctx.backend else "")
 
@@ -419,12 +419,13 @@ def _wrap_ddp(models: Models, dist_ctx: Distributed) -> Models:
 
 
 def _build_loaders(prepared, config: Config, dist_ctx: Distributed, workers: int, generator: torch.Generator):
-    from melo.data.dataset import DistributedBucketSampler, TTSDataset, collate
+    from melo.data.dataset import TextAudioDataset, collate
+    from melo.data.sampler import DistributedBucketSampler
 
-    train_set = TTSDataset(prepared.train_manifest, config)
+    train_set = TextAudioDataset(prepared.train_manifest)
     sampler = DistributedBucketSampler(
-        train_set, batch_size=config.train.batch_size, num_replicas=dist_ctx.world_size, rank=dist_ctx.rank,
-        shuffle=True, seed=config.train.seed,
+        train_set.lengths, batch_size=config.train.batch_size, num_replicas=dist_ctx.world_size,
+        rank=dist_ctx.rank, shuffle=True, seed=config.train.seed,
     )
     common = dict(
         collate_fn=collate,
@@ -439,7 +440,7 @@ def _build_loaders(prepared, config: Config, dist_ctx: Distributed, workers: int
     train_loader = torch.utils.data.DataLoader(train_set, batch_sampler=sampler, **common)
     val_loader = None
     if dist_ctx.is_main:
-        val_set = TTSDataset(prepared.val_manifest, config)
+        val_set = TextAudioDataset(prepared.val_manifest)
         if len(val_set) > 0:
             val_loader = torch.utils.data.DataLoader(
                 val_set, batch_size=config.train.batch_size, shuffle=False,
@@ -734,10 +735,10 @@ def _log_synthesis(run: Run, g: nn.Module, batch: "Batch") -> None:
         run.monitor.audio(f"val/generated_{i}", step, audio, sr)
         mel = _wav_to_mel(run, audio.reshape(1, -1))[0]
         run.monitor.image(f"val/mel_generated_{i}", step, spectrogram_image(mel))
-    run.logged_ground_truth = True
         if not run.logged_ground_truth:
             wav_len = int(batch.wav_lengths[i])
             run.monitor.audio(f"val/ground_truth_{i}", step, batch.wav[i, :, :wav_len], sr)
+    run.logged_ground_truth = True
 
 
 # =============================================================================================
@@ -786,6 +787,7 @@ def cleanup(run: Run | None, dist_ctx: Distributed) -> None:
     if run is not None:
         run.monitor.close()
     dist_ctx.close()
+    close_logging()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -797,10 +799,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         train(run)
         return 0
     except TrainingError as e:
-        if not logging.getLogger().handlers:
-            logging.basicConfig(level=logging.INFO)
         logger.error("%s", e)
         return 2
+    except BaseException:
+        logger.exception("training failed")  # into the log file too, then fail loudly
+        raise
     finally:
         cleanup(run, dist_ctx)
 
