@@ -24,8 +24,13 @@ if ! [[ "$NUM_GPUS" =~ ^[1-9][0-9]*$ ]]; then
     exit 2
 fi
 
-if [ -x .venv/bin/python ]; then PYTHON=.venv/bin/python; else PYTHON="${PYTHON:-python}"; fi
-if [ -x .venv/bin/torchrun ]; then TORCHRUN=.venv/bin/torchrun; else TORCHRUN="${TORCHRUN:-torchrun}"; fi
+# Interpreter and launcher: $PYTHON / $TORCHRUN when set, else the project's .venv, else PATH.
+if [ -z "${PYTHON:-}" ]; then
+    if [ -x .venv/bin/python ]; then PYTHON=.venv/bin/python; else PYTHON=python; fi
+fi
+if [ -z "${TORCHRUN:-}" ]; then
+    if [ -x .venv/bin/torchrun ]; then TORCHRUN=.venv/bin/torchrun; else TORCHRUN=torchrun; fi
+fi
 
 if [ -n "${CUDA_VISIBLE_DEVICES+x}" ]; then
     echo "train.sh: CUDA_VISIBLE_DEVICES=$CUDA_VISIBLE_DEVICES" >&2

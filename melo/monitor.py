@@ -15,7 +15,15 @@ from typing import Any, Mapping
 import numpy as np
 import torch
 
-__all__ = ["Monitor", "alignment_image", "close_logging", "format_scalars", "setup_logging", "spectrogram_image"]
+__all__ = [
+    "Monitor",
+    "alignment_image",
+    "close_logging",
+    "format_scalars",
+    "open_log_file",
+    "setup_logging",
+    "spectrogram_image",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -35,22 +43,20 @@ class _TqdmHandler(logging.StreamHandler):
             self.handleError(record)
 
 
-def setup_logging(log_dir: Path, model_name: str, is_main: bool) -> Path | None:
-    """Configure the root logger: rank 0 logs INFO to the console and a new log file; other ranks
-    only warnings and errors to the console. Returns the log file path (rank 0) or ``None``.
+def setup_logging(is_main: bool) -> None:
+    """Configure the root logger's console output: INFO on rank 0, warnings and errors elsewhere.
 
     Handlers added by an earlier call (a second run in the same process) are closed first; handlers
     that others installed are left alone."""
     close_logging()
-    root = logging.getLogger()
-    formatter = logging.Formatter(_FORMAT, datefmt="%Y-%m-%d %H:%M:%S")
     console = _TqdmHandler()
-    console.setFormatter(formatter)
+    console.setFormatter(_formatter())
     _add_handler(console)
-    if not is_main:
-        root.setLevel(logging.WARNING)
-        return None
-    root.setLevel(logging.INFO)
+    logging.getLogger().setLevel(logging.INFO if is_main else logging.WARNING)
+
+
+def open_log_file(log_dir: Path, model_name: str) -> Path:
+    """Start ``log_dir/train_NAME_<UTC timestamp>.log`` (one new file per run) with the console's lines."""
     log_dir.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d_%H%M%S", time.gmtime())
     path = log_dir / f"train_{model_name}_{stamp}.log"
@@ -59,9 +65,13 @@ def setup_logging(log_dir: Path, model_name: str, is_main: bool) -> Path | None:
         path = log_dir / f"train_{model_name}_{stamp}_{suffix}.log"
         suffix += 1
     file_handler = logging.FileHandler(path, encoding="utf-8")
-    file_handler.setFormatter(formatter)
+    file_handler.setFormatter(_formatter())
     _add_handler(file_handler)
     return path
+
+
+def _formatter() -> logging.Formatter:
+    return logging.Formatter(_FORMAT, datefmt="%Y-%m-%d %H:%M:%S")
 
 
 def close_logging() -> None:

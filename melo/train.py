@@ -57,7 +57,15 @@ from torch import nn
 from melo import checkpoint as ckpt
 from melo.config import Config, ConfigError, load_config
 from melo.distributed import Distributed, init_distributed
-from melo.monitor import Monitor, alignment_image, close_logging, format_scalars, setup_logging, spectrogram_image
+from melo.monitor import (
+    Monitor,
+    alignment_image,
+    close_logging,
+    format_scalars,
+    open_log_file,
+    setup_logging,
+    spectrogram_image,
+)
 
 if TYPE_CHECKING:
     from melo.data.batch import Batch
@@ -185,15 +193,14 @@ class Run:
 # =============================================================================================
 
 def setup(args: Args, dist_ctx: Distributed) -> Run:
-    log_file = setup_logging(args.logs_dir, args.model, dist_ctx.is_main)
-    if log_file is not None:
-        logger.info("log file: %s", log_file)
+    setup_logging(dist_ctx.is_main)
     config = _load_config(args.config)
     ckpt_dir = args.checkpoints_dir / args.model
+    _check_checkpoint_intent(ckpt_dir, args.resume)  # before anything is written
+    if dist_ctx.is_main:
+        logger.info("log file: %s", open_log_file(args.logs_dir, args.model))
     logger.info("rank %d/%d on %s%s", dist_ctx.rank, dist_ctx.world_size, dist_ctx.device,
                 f" ({dist_ctx.backend})" if dist_ctx.backend else "")
-
-    _check_checkpoint_intent(ckpt_dir, args.resume)
     precision = _resolve_precision(config, dist_ctx.device)
     torch.manual_seed(config.train.seed + dist_ctx.rank)
     _seed_python_and_numpy(config.train.seed + dist_ctx.rank)
