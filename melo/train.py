@@ -51,7 +51,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from melo import checkpoint as ckpt
@@ -518,73 +517,82 @@ class StepResult:
     """Detached scalar tensors (losses, gradient norms), still on the device."""
     skipped: bool
     output: Any
-    """The generator's forward output, for images at log steps."""
+    """The generator's forward output (``GeneratorOutput``), for images at log steps."""
     batch: "Batch"
 
 
 def train_step(run: Run, batch: "Batch") -> StepResult:
-    """One D step, one duration-D step, one G step (see the module docstring)."""
+    """One waveform-discriminator step, one duration-discriminator step, one generator step.
+
+    The discriminators see the generated audio detached; the generator step then runs them unwrapped
+    (outside DDP) with their parameters frozen, since their gradients there would be thrown away.
+    """
     from melo.model import losses
 
-    cfg = run.config
-    models, opts, prec = run.models, run.optimizers, run.precision
+    t = run.config.train
+    models, prec = run.models, run.precision
     batch = _maybe_inject_nan(run, batch)
     scalars: dict[str, torch.Tensor] = {}
     unscaled = False
 
-    _set_mas_noise(run)
+    spec = _posterior_input(run, batch.spec)
     with prec.autocast():
-        out = models.generator(batch.phone_ids, batch.text_lengths, batch.spec, batch.spec_lengths,
-                               batch.speaker_ids, batch.tone_ids, batch.language_ids, batch.bert)
-    hop = cfg.data.hop_length
-    y = _slice(batch.wav, out.ids_slice * hop, cfg.train.segment_size)  # (B, 1, segment_size)
-    y_hat = out.audio  # (B, 1, segment_size)
+        out = models.generator(
+            phone_ids=batch.phone_ids, tone_ids=batch.tone_ids, language_ids=batch.language_ids,
+            text_lengths=batch.text_lengths, bert=batch.bert, spec=spec, spec_lengths=batch.spec_lengths,
+            speaker_ids=batch.speaker_ids, step=run.progress.step,
+        )
+    real, fake, mel_real, mel_fake = _segments(run, batch, spec, out)
 
-    # ---- discriminator (LSGAN, multi-period + scale) ----
+    # ---- waveform discriminators (LSGAN, multi-period + scale) ----
     with prec.autocast():
-        real_scores, fake_scores, _, _ = models.mpd(y, y_hat.detach())
-        with torch.autocast(device_type=prec.device.type, enabled=False):
-            loss_d, _, _ = losses.discriminator_loss(real_scores, fake_scores)
-    scalars["loss/d/total"] = loss_d.detach()
-    ok = run.dist.all_true(torch.isfinite(loss_d))
+        d_out = models.mpd(real, fake.detach())
+    loss_d = losses.discriminator_loss(d_out.real_logits, d_out.fake_logits)
+    scalars["loss/d/total"] = loss_d.total.detach()
+    for i, part in enumerate(loss_d.per_discriminator):
+        scalars[f"loss/d/sub_{i}"] = part
+    ok = run.dist.all_true(torch.isfinite(loss_d.total))
     if ok:
-        ok, norm, unscaled = _optimizer_step(run, "D", loss_d, models.raw_mpd)
-        scalars["grad_norm/d"] = norm
+        ok, scalars["grad_norm/d"], unscaled = _optimizer_step(run, "D", loss_d.total, models.raw_mpd)
 
     # ---- duration discriminator ----
+    dd = out.duration_discriminator
     if ok and models.duration is not None:
         with prec.autocast():
-            dur_real, dur_fake = models.duration(
-                out.duration_hidden.detach(), out.text_mask.detach(),
-                out.log_durations_aligned.detach(), out.log_durations_predicted.detach(),
-            )
-            with torch.autocast(device_type=prec.device.type, enabled=False):
-                loss_dur_d, _, _ = losses.discriminator_loss(dur_real, dur_fake)
+            probs = models.duration(dd.hidden, dd.x_mask, dd.logw_aligned, dd.logw_predicted.detach(), g=dd.speaker)
+        loss_dur_d = losses.duration_discriminator_loss(probs.real, probs.fake, dd.x_mask)
         scalars["loss/dur_d/total"] = loss_dur_d.detach()
         ok = run.dist.all_true(torch.isfinite(loss_dur_d))
         if ok:
-            ok, norm, unscaled_dur = _optimizer_step(run, "DUR", loss_dur_d, models.raw_duration)
+            ok, scalars["grad_norm/dur_d"], unscaled_dur = _optimizer_step(run, "DUR", loss_dur_d, models.raw_duration)
             unscaled = unscaled or unscaled_dur
-            scalars["grad_norm/dur_d"] = norm
 
     # ---- generator ----
     if ok:
-        with prec.autocast():
-            _, fake_scores, real_fmaps, fake_fmaps = models.mpd(y, y_hat)
-            if models.duration is not None:
-                _, dur_fake = models.duration(out.duration_hidden, out.text_mask,
-                                              out.log_durations_aligned, out.log_durations_predicted)
-            with torch.autocast(device_type=prec.device.type, enabled=False):
-                terms = _generator_terms(run, batch, out, y, y_hat, fake_scores, real_fmaps, fake_fmaps,
-                                         dur_fake if models.duration is not None else None)
-        loss_g = torch.stack(list(terms.values())).sum()
+        discriminators = [m for m in (models.raw_mpd, models.raw_duration) if m is not None]
+        with _frozen(discriminators):
+            with prec.autocast():
+                g_out = models.raw_mpd(real, fake)
+                terms = {
+                    "adv": losses.generator_adversarial_loss(g_out.fake_logits).total,
+                    "fm": losses.feature_matching_loss(g_out.real_features, g_out.fake_features),
+                    "mel": t.c_mel * losses.mel_l1_loss(mel_real, mel_fake),
+                    "kl": t.c_kl * losses.kl_loss(out.z_p, out.logs_q, out.m_p, out.logs_p, out.z_mask),
+                    "dur": t.c_dur * out.duration_loss,
+                }
+                if models.raw_duration is not None:
+                    probs = models.raw_duration(dd.hidden, dd.x_mask, dd.logw_aligned, dd.logw_predicted, g=dd.speaker)
+                    terms["dur_adv"] = losses.duration_generator_loss(probs.fake, dd.x_mask)
+            loss_g = torch.stack([v.float() for v in terms.values()]).sum()
+            ok = run.dist.all_true(torch.isfinite(loss_g))
+            if ok:
+                ok, scalars["grad_norm/g"], unscaled_g = _optimizer_step(run, "G", loss_g, models.raw_generator)
+                unscaled = unscaled or unscaled_g
         scalars.update({f"loss/g/{k}": v.detach() for k, v in terms.items()})
+        scalars["loss/g/mel_l1"] = terms["mel"].detach() / t.c_mel if t.c_mel else terms["mel"].detach()
+        scalars["loss/g/dur_dp"] = out.duration_loss_dp.detach()
+        scalars["loss/g/dur_sdp"] = out.duration_loss_sdp.detach()
         scalars["loss/g/total"] = loss_g.detach()
-        ok = run.dist.all_true(torch.isfinite(loss_g))
-        if ok:
-            ok, norm, unscaled_g = _optimizer_step(run, "G", loss_g, models.raw_generator)
-            unscaled = unscaled or unscaled_g
-            scalars["grad_norm/g"] = norm
 
     if unscaled:
         prec.scaler.update()
@@ -598,46 +606,54 @@ def train_step(run: Run, batch: "Batch") -> StepResult:
 def _optimizer_step(run: Run, name: str, loss: torch.Tensor, module: nn.Module) -> tuple[bool, torch.Tensor, bool]:
     """Backward, unscale, measure (and clip) the gradient norm, then step unless it is non-finite.
 
-    Returns ``(stepped, grad_norm, unscaled)``. Gradients are identical on every rank after DDP's
-    all-reduce, so the finiteness decision agrees across ranks without another collective.
+    Returns ``(stepped, grad_norm, unscaled)``. After DDP's all-reduce the gradients are identical on
+    every rank, so the finiteness decision agrees across ranks without another collective. The norm is
+    one fused torch reduction (no per-parameter ``.item()``); the single host sync is the finiteness test.
     """
     opt = run.optimizers[name]
     scaler = run.precision.scaler
     opt.zero_grad(set_to_none=True)
     scaler.scale(loss).backward()
-    scaler.unscale_(opt)
+    if scaler.is_enabled():
+        scaler.unscale_(opt)
     grads = [p.grad for p in module.parameters() if p.grad is not None]
     norm = torch.nn.utils.get_total_norm(grads) if grads else torch.zeros((), device=run.dist.device)
     finite = bool(torch.isfinite(norm))
-    if finite and run.config.train.grad_clip_norm is not None:
-        torch.nn.utils.clip_grads_with_norm_(grads, run.config.train.grad_clip_norm, norm)
     if finite:
+        if run.config.train.grad_clip_norm is not None:
+            torch.nn.utils.clip_grads_with_norm_(grads, run.config.train.grad_clip_norm, norm)
         scaler.step(opt)
-    else:
-        opt.zero_grad(set_to_none=True)
+    opt.zero_grad(set_to_none=True)  # gradients are not needed after the step; free them
     return finite, norm.detach(), scaler.is_enabled()
 
 
-def _generator_terms(run: Run, batch: "Batch", out, y, y_hat, fake_scores, real_fmaps, fake_fmaps,
-                     dur_fake) -> dict[str, torch.Tensor]:
-    from melo.model import losses
+@contextlib.contextmanager
+def _frozen(modules: list[nn.Module]) -> Iterator[None]:
+    params = [p for m in modules for p in m.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
 
+
+def _posterior_input(run: Run, spec: torch.Tensor) -> torch.Tensor:
+    """What the posterior encoder reads: the linear spectrogram, or its mel (``use_mel_posterior_encoder``)."""
+    return _spec_to_mel(run, spec) if run.config.model.use_mel_posterior_encoder else spec
+
+
+def _segments(run: Run, batch: "Batch", spec: torch.Tensor, out) -> tuple[torch.Tensor, ...]:
+    """The real and generated waveform windows (B, 1, segment_size) and their log mels (B, n_mels, frames)."""
     t, d = run.config.train, run.config.data
     frames = t.segment_size // d.hop_length
-    y_mel = _slice(_spec_to_mel(run, batch.spec.float()), out.ids_slice, frames)
-    y_hat_mel = _wav_to_mel(run, y_hat.float().squeeze(1))
-    adv, _ = losses.generator_loss(fake_scores)
-    terms = {
-        "adv": adv,
-        "fm": losses.feature_loss(real_fmaps, fake_fmaps),
-        "mel": F.l1_loss(y_mel, y_hat_mel) * t.c_mel,
-        "kl": losses.kl_loss(out.z_p.float(), out.logs_q.float(), out.m_p.float(), out.logs_p.float(),
-                             out.z_mask) * t.c_kl,
-        "dur": out.duration_loss.float().sum() * t.c_dur,
-    }
-    if dur_fake is not None:
-        terms["dur_adv"], _ = losses.generator_loss(dur_fake)
-    return terms
+    real = _slice(batch.wav, out.ids_slice * d.hop_length, t.segment_size)
+    fake = out.audio.float()
+    spec_slice = _slice(spec, out.ids_slice, frames)
+    mel_real = spec_slice if run.config.model.use_mel_posterior_encoder else _spec_to_mel(run, spec_slice.float())
+    mel_fake = _wav_to_mel(run, fake.squeeze(1))
+    return real, fake, mel_real, mel_fake
 
 
 def _step_schedulers(run: Run) -> None:
@@ -682,69 +698,78 @@ def _log_train(run: Run, window: list[dict[str, torch.Tensor]], seconds_per_step
 
 
 def _log_images(run: Run, prefix: str, out, batch: "Batch") -> None:
+    """Target and generated mel of the first item's training window, and its alignment."""
     step = run.progress.step
     with torch.no_grad():
+        spec = _posterior_input(run, batch.spec[:1])
         frames = run.config.train.segment_size // run.config.data.hop_length
-        y_mel = _slice(_spec_to_mel(run, batch.spec[:1].float()), out.ids_slice[:1], frames)[0]
-        y_hat_mel = _wav_to_mel(run, out.audio[:1].float().squeeze(1))[0]
-    run.monitor.image(f"{prefix}/mel_target", step, spectrogram_image(y_mel))
-    run.monitor.image(f"{prefix}/mel_generated", step, spectrogram_image(y_hat_mel))
-    attn = out.attention[0, 0]  # (T_spec, T_text)
+        spec_slice = _slice(spec, out.ids_slice[:1], frames)
+        mel_real = spec_slice if run.config.model.use_mel_posterior_encoder else _spec_to_mel(run, spec_slice.float())
+        mel_fake = _wav_to_mel(run, out.audio[:1].float().squeeze(1))
+    run.monitor.image(f"{prefix}/mel_target", step, spectrogram_image(mel_real[0]))
+    run.monitor.image(f"{prefix}/mel_generated", step, spectrogram_image(mel_fake[0]))
     t_spec, t_text = int(batch.spec_lengths[0]), int(batch.text_lengths[0])
-    run.monitor.image(f"{prefix}/alignment", step, alignment_image(attn[:t_spec, :t_text]))
+    run.monitor.image(f"{prefix}/alignment", step, alignment_image(out.attention[0, 0, :t_spec, :t_text]))
 
 
 @torch.no_grad()
-def evaluate(run: Run) -> None:
-    """Validation losses, mels, alignment and synthesised audio (rank 0). Uses its own random stream,
-    so evaluating does not change what training draws next."""
+def evaluate(run: Run) -> float | None:
+    """Validation (rank 0): mean mel L1 of the generator's training forward (no dropout, no alignment
+    noise, the same random windows every time), mel/alignment images, and synthesised audio.
+
+    Runs under its own random stream, so evaluating does not change what training draws next.
+    Returns the validation mel L1 (``None`` on other ranks or without validation data)."""
     if not run.dist.is_main or run.val_loader is None:
-        return
-    from melo.model import losses  # noqa: F401  (imported for _generator_terms)
+        return None
+    from melo.model import losses
 
     g = run.models.raw_generator
     g.eval()
-    devices = [run.dist.device] if run.dist.device.type == "cuda" else []
     started = time.perf_counter()
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(run.config.train.seed)
-        mel_losses, kl_losses, n = [], [], 0
-        first = None
-        for batch in run.val_loader:
-            batch = batch.to(run.dist.device)
-            out = g(batch.phone_ids, batch.text_lengths, batch.spec, batch.spec_lengths,
-                    batch.speaker_ids, batch.tone_ids, batch.language_ids, batch.bert)
-            frames = run.config.train.segment_size // run.config.data.hop_length
-            y_mel = _slice(_spec_to_mel(run, batch.spec.float()), out.ids_slice, frames)
-            y_hat_mel = _wav_to_mel(run, out.audio.float().squeeze(1))
-            mel_losses.append(F.l1_loss(y_hat_mel, y_mel, reduction="sum") / y_mel[0].numel())
-            n += len(batch)
-            if first is None:
-                first = (batch, out)
-        val_mel = float(torch.stack(mel_losses).sum() / n)
-        batch, out = first
-        _log_images(run, "val", out, batch)
-        _log_synthesis(run, g, batch)
-    g.train()
+    devices = [run.dist.device] if run.dist.device.type == "cuda" else []
+    try:
+        with torch.random.fork_rng(devices=devices):
+            torch.manual_seed(run.config.train.seed)
+            total, count, first = 0.0, 0, None
+            for batch in run.val_loader:
+                batch = batch.to(run.dist.device)
+                spec = _posterior_input(run, batch.spec)
+                with run.precision.autocast():
+                    out = g(phone_ids=batch.phone_ids, tone_ids=batch.tone_ids, language_ids=batch.language_ids,
+                            text_lengths=batch.text_lengths, bert=batch.bert, spec=spec,
+                            spec_lengths=batch.spec_lengths, speaker_ids=batch.speaker_ids, mas_noise_scale=0.0)
+                _, _, mel_real, mel_fake = _segments(run, batch, spec, out)
+                total += float(losses.mel_l1_loss(mel_real, mel_fake)) * len(batch)
+                count += len(batch)
+                if first is None:
+                    first = (batch, out)
+            val_mel = total / count
+            batch, out = first
+            _log_images(run, "val", out, batch)
+            _log_synthesis(run, g, batch)
+    finally:
+        g.train()
     run.monitor.scalars(run.progress.step, {"val/mel_l1": val_mel})
-    logger.info("step %d | validation mel L1 %.4f (%d utterances, %.1f s)", run.progress.step, val_mel, n,
+    logger.info("step %d | validation mel L1 %.4f (%d utterances, %.1f s)", run.progress.step, val_mel, count,
                 time.perf_counter() - started)
+    return val_mel
 
 
 def _log_synthesis(run: Run, g: nn.Module, batch: "Batch") -> None:
+    """Synthesise the first validation utterances from text (no reference audio) into TensorBoard."""
     step, sr = run.progress.step, run.config.data.sampling_rate
     for i in range(min(VALIDATION_AUDIO_ITEMS, len(batch))):
-        t_len = int(batch.text_lengths[i])
-        result = g.infer(batch.phone_ids[i:i + 1, :t_len], batch.text_lengths[i:i + 1], batch.speaker_ids[i:i + 1],
-                         batch.tone_ids[i:i + 1, :t_len], batch.language_ids[i:i + 1, :t_len],
-                         batch.bert[i:i + 1, :, :t_len])
-        audio = result.audio.float()
+        n = int(batch.text_lengths[i])
+        result = g.infer(batch.phone_ids[i:i + 1, :n], batch.tone_ids[i:i + 1, :n], batch.language_ids[i:i + 1, :n],
+                         batch.bert[i:i + 1, :, :n], batch.speaker_ids[i:i + 1],
+                         max_len=int(batch.spec_lengths[i]) * 2)
+        audio = result.audio[0, :, : int(result.audio_lengths[0])]
         run.monitor.audio(f"val/generated_{i}", step, audio, sr)
-        mel = _wav_to_mel(run, audio.reshape(1, -1))[0]
-        run.monitor.image(f"val/mel_generated_{i}", step, spectrogram_image(mel))
+        run.monitor.image(f"val/mel_generated_{i}", step, spectrogram_image(_wav_to_mel(run, audio)[0]))
         if not run.logged_ground_truth:
-            wav_len = int(batch.wav_lengths[i])
-            run.monitor.audio(f"val/ground_truth_{i}", step, batch.wav[i, :, :wav_len], sr)
+            real = batch.wav[i, :, : int(batch.wav_lengths[i])]
+            run.monitor.audio(f"val/ground_truth_{i}", step, real, sr)
+            run.monitor.image(f"val/mel_ground_truth_{i}", step, spectrogram_image(_wav_to_mel(run, real)[0]))
     run.logged_ground_truth = True
 
 
@@ -838,13 +863,6 @@ def _wav_to_mel(run: Run, wav: torch.Tensor) -> torch.Tensor:
     d = run.config.data
     return mel_spectrogram(wav, d.sampling_rate, d.filter_length, d.hop_length, d.win_length, d.n_mel_channels,
                            d.mel_fmin, d.resolved_mel_fmax)
-
-
-def _set_mas_noise(run: Run) -> None:
-    """VITS2 noise-scaled alignment search: the noise shrinks linearly with the step (never below 0)."""
-    g = run.models.raw_generator
-    if hasattr(g, "set_step"):
-        g.set_step(run.progress.step)
 
 
 def _maybe_inject_nan(run: Run, batch: "Batch") -> "Batch":

@@ -25,7 +25,9 @@ from melo import checkpoint as ck
 from melo import train as trainer
 
 REPO = Path(__file__).resolve().parents[1]
-PYTHON_ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+PYTHON_ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
+"""Subprocess environment. Same thread count as this process: CPU float reductions depend on it, and
+Adam turns rounding differences into visible weight differences within a few steps."""
 
 
 # -- fixtures -----------------------------------------------------------------------------------
