@@ -342,16 +342,30 @@ def _build_optimizers(config: Config, models: Models):
 
 
 def _load_pretrained(config: Config, models: Models) -> None:
+    """Initialise from ``train.pretrained_G`` / ``pretrained_D`` (a ``G_*.pth``/``G_latest.pth`` and a
+    ``D_*.pth`` of this project), loading every tensor whose name and shape match and reporting the rest."""
     t = config.train
     if t.pretrained_G:
-        payload = ckpt.load_checkpoint_file(t.pretrained_G)
-        _load_matching(models.raw_generator, payload["generator"], t.pretrained_G)
+        state = _pretrained_part(t.pretrained_G, "generator")
+        _load_matching(models.raw_generator, state, t.pretrained_G)
     if t.pretrained_D:
-        payload = ckpt.load_checkpoint_file(t.pretrained_D)
-        discs = payload["discriminators"]
-        _load_matching(models.raw_mpd, discs["mpd"], t.pretrained_D)
-        if models.raw_duration is not None and "duration" in discs:
-            _load_matching(models.raw_duration, discs["duration"], t.pretrained_D)
+        discs = _pretrained_part(t.pretrained_D, "discriminators")
+        _load_matching(models.raw_mpd, discs.get("mpd", {}), t.pretrained_D)
+        if models.raw_duration is not None:
+            if "duration" in discs:
+                _load_matching(models.raw_duration, discs["duration"], t.pretrained_D)
+            else:
+                logger.warning("%s has no duration discriminator: it starts from scratch", t.pretrained_D)
+
+
+def _pretrained_part(path: str, key: str) -> dict[str, Any]:
+    try:
+        payload = ckpt.load_checkpoint_file(path)
+    except ckpt.CheckpointError as e:
+        raise TrainingError(str(e)) from None
+    if key not in payload:
+        raise TrainingError(f"{path}: not a melo {key} checkpoint (it holds {', '.join(map(str, payload))})")
+    return payload[key]
 
 
 def _load_matching(module: nn.Module, state: dict[str, torch.Tensor], source: str) -> None:
@@ -414,11 +428,12 @@ def _wrap_ddp(models: Models, dist_ctx: Distributed) -> Models:
     from torch.nn.parallel import DistributedDataParallel as DDP
 
     ids = [dist_ctx.local_rank] if dist_ctx.device.type == "cuda" else None
-    # Parts of the generator (e.g. one of the two duration predictors' branches) may not reach
-    # every loss each step; find_unused_parameters keeps DDP's reducer correct then.
+    # Every generator parameter reaches the generator loss in each step (the torchrun test checks it),
+    # so DDP needs no unused-parameter search. The discriminators run through DDP only in their own
+    # step; the generator step calls the unwrapped modules with frozen weights.
     return dataclasses.replace(
         models,
-        generator=DDP(models.raw_generator, device_ids=ids, find_unused_parameters=True),
+        generator=DDP(models.raw_generator, device_ids=ids),
         mpd=DDP(models.raw_mpd, device_ids=ids),
         duration=DDP(models.raw_duration, device_ids=ids) if models.raw_duration is not None else None,
     )
@@ -469,6 +484,8 @@ def train(run: Run) -> None:
     bar = _progress_bar(run)
     step_timer = time.perf_counter()
     window: list[dict[str, torch.Tensor]] = []
+    if p.step == 0:
+        evaluate(run)  # the untrained baseline of the validation curve
     with _stop_on_signals(run):
         while p.epoch < t.epochs and not _reached_max(run):
             run.sampler.set_epoch(p.epoch, p.batch_in_epoch)
@@ -596,10 +613,11 @@ def train_step(run: Run, batch: "Batch") -> StepResult:
 
     if unscaled:
         prec.scaler.update()
-    if not ok:
+    if not ok:  # the decision was collective: every rank skips, rank 0 reports
         run.progress.skipped_steps += 1
-        logger.warning("step %d skipped: non-finite loss or gradient (%d skipped so far)",
-                       run.progress.step + 1, run.progress.skipped_steps)
+        if run.dist.is_main:
+            logger.warning("step %d skipped: non-finite loss or gradient (%d skipped so far)",
+                           run.progress.step + 1, run.progress.skipped_steps)
     return StepResult(scalars=scalars, skipped=not ok, output=out, batch=batch)
 
 
@@ -675,7 +693,8 @@ def _reached_max(run: Run) -> bool:
 # =============================================================================================
 
 def _log_train(run: Run, window: list[dict[str, torch.Tensor]], seconds_per_step: float, last: StepResult) -> None:
-    """Means over the steps since the last log (non-finite values of skipped steps left out)."""
+    """Means over the steps since the last log; non-finite values (of skipped steps) are left out, and a
+    term with no finite value in the window is reported as NaN."""
     if not run.dist.is_main:
         return
     keys = sorted({k for s in window for k in s})
@@ -683,7 +702,9 @@ def _log_train(run: Run, window: list[dict[str, torch.Tensor]], seconds_per_step
     for k in keys:
         vals = torch.stack([s[k].float() for s in window if k in s])
         finite = torch.isfinite(vals)
-        means.append(torch.where(finite, vals, 0).sum() / finite.sum().clamp(min=1))
+        n_finite = finite.sum()
+        mean = torch.where(finite, vals, 0).sum() / n_finite.clamp(min=1)
+        means.append(torch.where(n_finite > 0, mean, torch.full_like(mean, float("nan"))))
     values = dict(zip(keys, torch.stack(means).tolist())) if keys else {}  # one device->host copy
     values["train/skipped_steps"] = float(run.progress.skipped_steps)
     values["train/lr"] = run.optimizers["G"].param_groups[0]["lr"]
