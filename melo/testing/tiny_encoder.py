@@ -97,7 +97,7 @@ def build_tiny_encoder(
     generator_state = torch.random.get_rng_state()
     try:
         torch.manual_seed(seed)
-        model = XLMRobertaModel(config, add_pooling_layer=False).eval()
+        model = XLMRobertaModel(config).eval()
     finally:
         torch.random.set_rng_state(generator_state)
     model.save_pretrained(out)
