@@ -304,6 +304,9 @@ def test_offline_bge_m3_fails_fast_with_instructions(tmp_path):
     assert float(elapsed) < 2.0
     for needed in ("BAAI/bge-m3", "local folder", "huggingface-cli download", "HF_HOME", "HF_HUB_OFFLINE"):
         assert needed in message
+    cli = subprocess.run([sys.executable, "-m", "melo.features", "안녕하세요"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert cli.returncode == 1
+    assert "BAAI/bge-m3" in cli.stderr and "huggingface-cli download" in cli.stderr and "Traceback" not in cli.stderr
 
 
 def test_missing_local_folder_is_reported(tmp_path):

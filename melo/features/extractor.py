@@ -29,6 +29,7 @@ from melo.features.align import (
     window_starts,
 )
 from melo.features.loading import (
+    ModelSource,
     Precision,
     load_encoder,
     load_tokenizer,
@@ -140,31 +141,56 @@ class FeatureExtractor:
         device: "str | torch.device" = "cpu",
         precision: Precision = "fp32",
     ) -> None:
+        # Find the model first: this needs neither torch nor transformers, so an unavailable model is
+        # reported before the seconds their imports take.
+        self._source = resolve_source(model)
         import torch
 
         self.model_name = model
         self.layer = layer
         self.device = torch.device(device)
         self.precision = precision
-        self._source = resolve_source(model)
-        self.tokenizer = load_tokenizer(model, self._source)
-        backend = self.tokenizer.backend_tokenizer
+        self._setup(load_tokenizer(model, self._source), load_encoder(model, self._source))
+
+    def _setup(self, tokenizer: Any, encoder: Any) -> None:
+        self.tokenizer = tokenizer
+        backend = tokenizer.backend_tokenizer
         backend.no_truncation()
         backend.no_padding()
         backend.encode_special_tokens = True  # literal "<s>" in text is text, never a special token
-        encoder = load_encoder(model, self._source)
         self.stand_in: str | None = getattr(encoder.config, "melo_stand_in", None)
         if self.stand_in:
-            logger.warning("text encoder %s is the %s", model, self.stand_in)
+            logger.warning("text encoder %s is the %s", self.model_name, self.stand_in)
         self._hidden_size = int(encoder.config.hidden_size)
-        self.max_tokens = max_content_tokens(encoder.config, self.tokenizer)
-        self.encoder = prepare_encoder(encoder, layer, precision, self.device)
-        self._special_ids = frozenset(self.tokenizer.all_special_ids) - {self.tokenizer.unk_token_id}
-        cls_id = self.tokenizer.cls_token_id if self.tokenizer.cls_token_id is not None else self.tokenizer.bos_token_id
-        sep_id = self.tokenizer.sep_token_id if self.tokenizer.sep_token_id is not None else self.tokenizer.eos_token_id
-        if cls_id is None or sep_id is None or self.tokenizer.pad_token_id is None:
-            raise ValueError(f"tokenizer of {model!r} lacks a cls/bos, sep/eos or pad token")
-        self._cls_id, self._sep_id, self._pad_id = int(cls_id), int(sep_id), int(self.tokenizer.pad_token_id)
+        self.max_tokens = max_content_tokens(encoder.config, tokenizer)
+        self.encoder = prepare_encoder(encoder, self.layer, self.precision, self.device)
+        self._special_ids = frozenset(tokenizer.all_special_ids) - {tokenizer.unk_token_id}
+        cls_id = tokenizer.cls_token_id if tokenizer.cls_token_id is not None else tokenizer.bos_token_id
+        sep_id = tokenizer.sep_token_id if tokenizer.sep_token_id is not None else tokenizer.eos_token_id
+        if cls_id is None or sep_id is None or tokenizer.pad_token_id is None:
+            raise ValueError(f"tokenizer of {self.model_name!r} lacks a cls/bos, sep/eos or pad token")
+        self._cls_id, self._sep_id, self._pad_id = int(cls_id), int(sep_id), int(tokenizer.pad_token_id)
+
+    @classmethod
+    def from_components(
+        cls,
+        tokenizer: Any,
+        encoder: Any,
+        *,
+        name: str,
+        layer: int = -3,
+        device: "str | torch.device" = "cpu",
+        precision: Precision = "fp32",
+    ) -> "FeatureExtractor":
+        """Wrap an already-loaded fast tokenizer and fp32 encoder (benchmarks, tests). ``encoder`` is
+        modified in place (layers above ``layer`` removed, cast/quantised); the fingerprint uses ``name``."""
+        import torch
+
+        self = cls.__new__(cls)
+        self.model_name, self.layer, self.device, self.precision = name, layer, torch.device(device), precision
+        self._source = ModelSource(name=name, path=None, is_local_folder=False, revision=None, offline=True)
+        self._setup(tokenizer, encoder)
+        return self
 
     @classmethod
     def from_config(cls, data: "DataConfig", device: "str | torch.device" = "cpu", precision: Precision = "fp32") -> "FeatureExtractor":
@@ -311,6 +337,4 @@ def get_extractor(
     model: str = "BAAI/bge-m3", layer: int = -3, device: "str | torch.device" = "cpu", precision: Precision = "fp32"
 ) -> FeatureExtractor:
     """A process-wide shared :class:`FeatureExtractor` (each model/layer/device/precision loaded once)."""
-    import torch
-
-    return _cached_extractor(_model_key(model), layer, str(torch.device(device)), precision)
+    return _cached_extractor(_model_key(model), layer, str(device), precision)
