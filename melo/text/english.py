@@ -204,6 +204,7 @@ _PREFIXES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("un", ("AH0", "N")), ("re", ("R", "IY0")),
 )
 _MAX_DEPTH = 3
+_MAX_DECOMPOSE_LETTERS = 30  # longer "words" (run-together junk) go straight to the letter rules
 
 
 def _demote(phones: list[str]) -> list[str]:
@@ -216,7 +217,7 @@ def _decompose(word: str, depth: int = 0) -> tuple[str, ...] | None:
     found = _lookup(word)
     if found is not None:
         return tuple(found)
-    if depth >= _MAX_DEPTH or len(word) < 4:
+    if depth >= _MAX_DEPTH or not 4 <= len(word) <= _MAX_DECOMPOSE_LETTERS:
         return None
     for suffix, stems_of, sound in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 2:
