@@ -20,7 +20,8 @@ How a word (a run of Latin letters with internal ``'`` or ``-``) is read, first 
    mis over under out anti sub super inter multi``; two-part compounds whose parts are both known
    (the second part's primary stress becomes secondary);
 5. the letter-to-sound rules of :mod:`melo.text.en_lts` -- always produce phones, often imperfect
-   (see that module's limits).
+   (see that module's limits); an inflection (``-'s -ing -ed -s``) is split off first and voiced to
+   agree with the stem's last phone (``blorped`` -> B L AO R P T).
 
 Accented Latin letters fold to ASCII (``café`` -> cafe, ``naïve`` -> naive, ``ß`` -> ss) in
 ``normalize``; ``g2p`` folds again for lookup, so unnormalised accented input is read too.
@@ -268,10 +269,29 @@ def read_word(token: str, shouting: bool = False) -> tuple[str, ...]:
     decomposed = _decompose(key)
     if decomposed:
         return decomposed
+    logger.debug("no dictionary entry or decomposition for %r; using letter-to-sound rules", token)
+    return _letter_rules(key)
+
+
+_INFLECTIONS: tuple[tuple[str, object], ...] = (
+    ("'s", _plural_sound), ("ing", lambda p: ["IH0", "NG"]), ("ed", _past_sound), ("s", _plural_sound),
+)
+
+
+def _letter_rules(word: str) -> tuple[str, ...]:
+    """Letter-to-sound rules; an inflection (-'s -ing -ed -s) is split off and voiced to agree with the stem."""
     from melo.text.en_lts import letters_to_sounds
 
-    logger.debug("no dictionary entry or decomposition for %r; using letter-to-sound rules", token)
-    return tuple(letters_to_sounds(key))
+    for suffix, sound in _INFLECTIONS:
+        stem = word[: -len(suffix)]
+        if suffix == "s" and stem.endswith(("u", "i", "s")):
+            continue  # -us, -is, -ss are rarely plurals
+        if word.endswith(suffix) and len(stem) >= 3 and not stem.endswith("'"):
+            if suffix != "s" and stem[-1] == stem[-2] and stem[-1] not in "aeiouls":
+                stem = stem[:-1]  # blorpped -> blorp
+            stem_phones = letters_to_sounds(stem)
+            return tuple(stem_phones + sound(stem_phones))  # type: ignore[operator]
+    return tuple(letters_to_sounds(word))
 
 
 def _tone(phone: str) -> int:
