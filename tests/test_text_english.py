@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 import time
@@ -100,6 +101,21 @@ def test_letter_to_sound_rules() -> None:
     assert letters_to_sounds("knish") == ["N", "IH1", "SH"]  # silent initial k
     assert letters_to_sounds("cigar") == ["S", "IH1", "G", "AA0", "R"]  # soft c, hard g
     assert letters_to_sounds("brr") == ["B", "AH1", "R"]  # no vowel letter: schwa inserted
+
+
+def test_letter_rules_emit_only_inventory_phones() -> None:
+    rng = random.Random(0)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    for _ in range(2000):
+        word = "".join(rng.choice(letters) for _ in range(rng.randint(1, 12)))
+        phones = letters_to_sounds(word)
+        assert phones and {p.rstrip("012") for p in phones} <= set(EN_PHONES), word
+        assert sum(p[-1] == "1" for p in phones) == 1, word  # exactly one primary stress
+
+
+def test_letters_without_ascii_folding_are_not_covered() -> None:
+    text = "ƒƒ hello"
+    assert [text[w.start : w.end] for w in english.g2p(text)] == ["hello"]
 
 
 def test_camel_case_is_split() -> None:

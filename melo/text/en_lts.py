@@ -9,7 +9,7 @@ Stress: primary on the first vowel, the others unstressed.
 
 Limits (by design): no morphology, no syllable-weight stress rules, no vowel reduction, and English
 spelling is irregular, so foreign names and unusual words will often be read the way they are spelled
-rather than the way they are said. It always returns at least one phone for a non-empty word of letters.
+rather than the way they are said. It always returns at least one phone for a word with at least one letter a-z.
 """
 
 from __future__ import annotations
@@ -60,9 +60,12 @@ def _magic_e(word: str, i: int) -> bool:
 def letters_to_sounds(word: str) -> list[str]:
     """ARPAbet phones with CMU stress digits (e.g. ``["B", "L", "AO1", "R", "P"]``) for a Latin word.
 
-    ``word`` may contain any letters; anything outside ``a``-``z`` (after lower-casing) is skipped.
+    ``word`` may contain any letters; anything outside ``a``-``z`` (after lower-casing) is skipped, and a
+    word with no such letter gives ``[]``.
     """
     w = "".join(c for c in word.lower() if "a" <= c <= "z")
+    if not w:
+        return []
     phones: list[str] = []
     i, n = 0, len(w)
     if n >= 2 and w[:2] in ("kn", "wr", "gn", "pn", "ps"):

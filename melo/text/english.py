@@ -320,5 +320,7 @@ def g2p(text: str) -> list[Word]:
             continue
         token = fold_accents(m["word"])
         phones = read_word(token, shouting)
+        if not phones:  # only letters with no ASCII folding (e.g. ƒ): leave uncovered
+            continue
         words.append(Word(m.start(), m.end(), tuple(_base(p) for p in phones), tuple(_tone(p) for p in phones)))
     return words

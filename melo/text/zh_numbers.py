@@ -7,7 +7,8 @@ The rules below, applied in order, rewrite digits into Chinese numerals:
 
 * thousands separators are removed (``1,000,000`` -> 一百万);
 * ISO dates ``2024-03-01`` / ``2024/3/1`` / ``2024.3.1`` -> 二零二四年三月一日;
-* a four-digit number before 年 is read digit by digit (``1999年`` -> 一九九九年); month and day as cardinals;
+* a four-digit number before 年 is read digit by digit (``1999年`` -> 一九九九年), also in a range
+  (``2020-2024年`` -> 二零二零到二零二四年); month and day as cardinals;
 * times ``10:30`` -> 十点三十分, ``10:05`` -> 十点零五分, ``10:00`` -> 十点, ``10:30:15`` -> ...十五秒;
 * currency ``¥ ￥ $ € £ ₩`` before an amount -> amount + 元/美元/欧元/英镑/韩元 (``¥12.5`` -> 十二点五元);
   trailing decimal zeros of an amount are dropped (``12.50元`` -> 十二点五元);
@@ -59,6 +60,7 @@ _CURRENCY = {"¥": "元", "￥": "元", "$": "美元", "€": "欧元", "£": "�
 
 _THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))", re.ASCII)
 _ISO_DATE_RE = re.compile(r"(?<!\d)(?P<y>\d{4})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?!\d)", re.ASCII)
+_YEAR_RANGE_RE = re.compile(r"(?<!\d)(?P<a>\d{4})\s?[-~～–—]\s?(?P<b>\d{4})(?=年)", re.ASCII)
 _YEAR_RE = re.compile(r"(?<!\d)(?P<y>\d{4})(?=年)", re.ASCII)
 _TIME_RE = re.compile(r"(?<![\d:])(?P<h>[01]?\d|2[0-4]):(?P<m>[0-5]\d)(?::(?P<s>[0-5]\d))?(?![\d:])", re.ASCII)
 _CURRENCY_RE = re.compile(rf"{_SIGN}(?P<sym>[¥￥$€£₩])\s?(?P<num>{_NUM})", re.ASCII)
@@ -117,6 +119,7 @@ def expand_numbers(text: str) -> str:
     if any(c.isdigit() for c in text):
         text = _THOUSANDS_RE.sub("", text)
         text = _ISO_DATE_RE.sub(_iso_date, text)
+        text = _YEAR_RANGE_RE.sub(lambda m: f"{read_digits(m['a'])}到{read_digits(m['b'])}", text)
         text = _YEAR_RE.sub(lambda m: read_digits(m["y"]), text)
         text = _TIME_RE.sub(_time, text)
         text = _CURRENCY_RE.sub(_currency, text)
