@@ -154,6 +154,14 @@ def test_hyphenated_compound_is_one_word() -> None:
         ("#1 and No. 2", "number one and number two"),
         ("Dr. Smith", "doctor Smith"),
         ("25°C", "twenty-five degrees Celsius"),
+        ("Q3 and 3D", "Q three and three D"),
+        ("5km at 60mph", "five kilometers at sixty miles per hour"),
+        ("Call 555-1234", "Call five five five, one two three four"),
+        ("1990-2000", "nineteen ninety to two thousand"),
+        ("2024-03-01", "March first, twenty twenty-four"),
+        ("1/2/1990 or 25/12/2023", "January second, nineteen ninety or December twenty-fifth, twenty twenty-three"),
+        ("1/2 3/4 2/3 24/7", "one half three quarters two thirds twenty-four slash seven"),
+        ("9 a.m.", "nine A M."),
     ],
 )
 def test_normalize_numbers_and_symbols(text: str, expected: str) -> None:

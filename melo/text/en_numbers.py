@@ -5,11 +5,22 @@
 
 Rules, in the order they are applied (each rewrites digits into words, so later rules never see them):
 
+* a letter directly followed by a digit, or a digit by a capital, is split (``Q3`` -> "Q three",
+  ``3D`` -> "three D"); lower-case suffixes stay attached (``1st``, ``1990s``);
 * currency ``$ € £ ¥ ₩`` before an amount, optionally with a scale word (``$5.50`` -> "five dollars
   fifty cents", ``$2 million`` -> "two million dollars", ``¥500`` -> "five hundred yen"); amounts
   with more than two decimals, or with a scale word, are read with "point"; ``-$5`` -> "minus ...";
+* dates ``2024-03-01`` and ``3/1/2024`` (month first, unless the first number exceeds 12) ->
+  "March first, twenty twenty-four";
+* units after a number: ``5km`` "five kilometers" (km kg cm mm ml mph ms kmh lbs); other lower-case
+  letters after a digit are split off (``5x`` -> "five x");
+* phone numbers ``555-1234``, ``800-555-1234`` digit by digit, groups separated by commas;
+* ranges: a hyphen or en dash between digits is "to" (``1990-2000`` -> "nineteen ninety to two thousand");
 * times ``H:MM`` (hour 0-24, minutes 00-59), optionally ``:SS`` and am/pm: ``3:30`` -> "three thirty",
-  ``3:05`` -> "three oh five", ``3:00`` -> "three o'clock", ``7:15 pm`` -> "seven fifteen P M";
+  ``3:05`` -> "three oh five", ``3:00`` -> "three o'clock", ``7:15 pm`` -> "seven fifteen P M",
+  ``9 a.m.`` -> "nine A M.";
+* fractions ``a/b`` of one- or two-digit numbers with ``a < b``: ``1/2`` "one half", ``3/4`` "three
+  quarters", ``2/3`` "two thirds"; otherwise "a slash b" (``24/7``);
 * ordinals ``1st 2nd 23rd 100th`` -> "first second twenty-third one hundredth";
 * percentages ``50%``, ``-2.5 %`` -> "fifty percent", "minus two point five percent";
 * decades ``1990s`` -> "nineteen nineties", ``80s`` -> "eighties";
@@ -21,7 +32,7 @@ Rules, in the order they are applied (each rewrites digits into words, so later 
 * decimals ``3.14`` -> "three point one four";
 * integers with thousands commas ``1,000,000`` -> "one million"; other integers as cardinals up to
   999 trillion; integers with a leading zero (``007``) or longer than 15 digits are read digit by digit;
-* a ``-`` directly before a number, and not after a letter or digit, is "minus" (``5-3`` keeps its hyphen).
+* a ``-`` directly before a number, and not after a letter or digit, is "minus" (``x -5`` -> "x minus five").
 """
 
 from __future__ import annotations
@@ -139,7 +150,7 @@ _CURRENCY_RE = re.compile(
 )
 _TIME_RE = re.compile(
     r"(?<![\d:])(?P<h>[01]?\d|2[0-4]):(?P<m>[0-5]\d)(?::(?P<s>[0-5]\d))?(?![\d:])"
-    r"(?:\s?(?P<ampm>[ap])\.?m\b\.?)?",
+    r"(?:\s?(?P<ampm>[ap])\.?m\b)?",
     re.IGNORECASE,
 )
 _ORDINAL_RE = re.compile(rf"(?<![\w.])(?P<num>{_INT})(?P<suf>st|nd|rd|th)\b", re.IGNORECASE)
@@ -147,6 +158,17 @@ _PERCENT_RE = re.compile(rf"(?P<sign>{_SIGN})(?P<num>{_NUM})\s?%")
 _DECADE_RE = re.compile(r"(?<![\w.])(?:(?P<century>1[1-9]|20)|')?(?P<decade>\d0)'?s\b")
 _YEAR_RE = re.compile(r"(?<![\w.,])(?P<num>1[1-9]\d\d|20\d\d)(?![\d]|[.,]\d)")
 _NUMBER_RE = re.compile(rf"(?P<sign>{_SIGN})(?P<num>{_NUM})")
+_LETTER_DIGIT_RE = re.compile(r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Z])|(?<=\d)(?=[a-z])(?!(?:st|nd|rd|th|s)\b)")
+_UNITS = {"km": "kilometers", "kg": "kilograms", "cm": "centimeters", "mm": "millimeters", "ml": "milliliters",
+          "mph": "miles per hour", "ms": "milliseconds", "kmh": "kilometers per hour", "lbs": "pounds"}
+_UNIT_RE = re.compile(r"(?<=\d) ?(" + "|".join(_UNITS) + r")\b")
+_RANGE_RE = re.compile(r"(?<=\d) ?[-–] ?(?=\d)")
+_HOUR_AMPM_RE = re.compile(r"(?<![\d:.,])(?P<h>1[0-2]|0?[1-9])\s?(?P<ampm>[ap])\.?m\b", re.IGNORECASE)
+_PHONE_RE = re.compile(r"(?<![\d-])(?:\d{3}-)?\d{3}-\d{4}(?![\d-])")
+_ISO_DATE_RE = re.compile(r"(?<![\d-])(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?![\d-])")
+_SLASH_DATE_RE = re.compile(r"(?<![\d/])(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>\d{4})(?![\d/])")
+_FRACTION_RE = re.compile(r"(?<![\d/.])(?P<a>\d{1,2})/(?P<b>\d{1,2})(?![\d/])")
+_MONTHS = ("January February March April May June July August September October November December").split()
 
 
 def _read_number(text: str) -> str:
@@ -212,6 +234,43 @@ def _year(m: re.Match[str]) -> str:
     return year(int(m["num"]))
 
 
+def _hour_ampm(m: re.Match[str]) -> str:
+    return f"{cardinal(int(m['h']))} {m['ampm'].upper()} M"
+
+
+def _phone(m: re.Match[str]) -> str:
+    return ", ".join(digits(group) for group in m[0].split("-"))
+
+
+def _date(year_: int, month: int, day: int) -> str | None:
+    if not (1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    return f"{_MONTHS[month - 1]} {ordinal(day)}, {year(year_) if 1000 <= year_ <= 2099 else cardinal(year_)}"
+
+
+def _iso_date(m: re.Match[str]) -> str:
+    return _date(int(m["y"]), int(m["m"]), int(m["d"])) or m[0]
+
+
+def _slash_date(m: re.Match[str]) -> str:
+    a, b, y = int(m["a"]), int(m["b"]), int(m["y"])
+    # month first (US) unless the first number cannot be a month
+    return (_date(y, a, b) if a <= 12 else _date(y, b, a)) or m[0]
+
+
+def _fraction(m: re.Match[str]) -> str:
+    a, b = int(m["a"]), int(m["b"])
+    if not 0 < a < b:
+        return f"{cardinal(a)} slash {cardinal(b)}"
+    if b == 2:
+        name = "half" if a == 1 else "halves"
+    elif b == 4:
+        name = "quarter" if a == 1 else "quarters"
+    else:
+        name = ordinal(b) + ("s" if a > 1 else "")
+    return f"{cardinal(a)} {name}"
+
+
 def _number(m: re.Match[str]) -> str:
     return ("minus " if m["sign"] else "") + _read_number(m["num"])
 
@@ -220,8 +279,16 @@ def expand_numbers(text: str) -> str:
     """Rewrite every digit sequence of ``text`` into English words (see the module docstring)."""
     if not any(c.isdigit() for c in text):
         return text
+    text = _LETTER_DIGIT_RE.sub(" ", text)
     text = _CURRENCY_RE.sub(_currency, text)
+    text = _ISO_DATE_RE.sub(_iso_date, text)
+    text = _SLASH_DATE_RE.sub(_slash_date, text)
+    text = _UNIT_RE.sub(lambda m: " " + _UNITS[m[1]], text)
+    text = _PHONE_RE.sub(_phone, text)
+    text = _RANGE_RE.sub(" to ", text)
     text = _TIME_RE.sub(_time, text)
+    text = _HOUR_AMPM_RE.sub(_hour_ampm, text)
+    text = _FRACTION_RE.sub(_fraction, text)
     text = _ORDINAL_RE.sub(_ordinal, text)
     text = _PERCENT_RE.sub(_percent, text)
     text = _DECADE_RE.sub(_decade, text)
