@@ -128,6 +128,7 @@ def test_normalize(text: str, expected: str) -> None:
 
 def test_numbers_reach_phones() -> None:
     assert _words("1999年") == [("一九九九年", "y1 i1 j2 iu2 j2 iu2 j3 iu3 n2 ian2")]
+    assert _words("1.85米") == [("一点", "y1 i1 d3 ian3"), ("八五", "b1 a1 w3 u3"), ("米", "m3 i3")]
     assert _words("50%") == [("百分之五十", "b3 ai3 f1 en1 zh1 ir1 w3 u3 sh2 ir2")]
 
 

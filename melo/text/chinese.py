@@ -21,7 +21,7 @@ Syllable convention (``syllable_phones``):
 
 Tone sandhi (``apply_sandhi``), on pypinyin's tones:
 
-* 一: 1st tone as an ordinal (第一), inside numbers (十一, 一九九九, 三点一四), in dates (三月一日),
+* 一: 1st tone as an ordinal (第一), inside numbers (十一, 一九九九, 三点一四, 一点八), in dates (三月一日),
   at the end of a multi-character word (统一, 唯一) or of the run; neutral in V一V (看一看); otherwise
   2nd before a 4th or neutral tone (一个, 一样) and 4th before tones 1-3 (一天, 一年, 一起);
 * 不: neutral in V不V (好不好); 2nd before a 4th tone (不是, 不对); otherwise 4th; a neutral tone
@@ -170,6 +170,8 @@ def _yi_tone(syls: list[Syllable], i: int, orig: list[int]) -> int:
         return 1  # 一百一
     if prev == "月" and nxt in "日号":
         return 1  # dates: 三月一日
+    if nxt == "点" and i + 2 < len(syls) and syls[i + 2].char in _NUMERALS:
+        return 1  # decimals: 一点八五
     return 2 if orig[i + 1] in (4, 5) else 4
 
 
