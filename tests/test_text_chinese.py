@@ -195,3 +195,16 @@ def test_g2p_writes_nothing_to_stderr_and_imports_no_other_language() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
     assert result.stderr == ""
+
+
+def test_every_single_character_reading_of_pypinyin_maps_to_the_inventory() -> None:
+    from pypinyin import Style, lazy_pinyin
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    syllables = set()
+    for codepoint in pinyin_dict:
+        reading = lazy_pinyin(chr(codepoint), style=Style.TONE3, neutral_tone_with_five=True)[0]
+        syllables.add(reading.rstrip("012345"))
+    unreadable = sorted(s for s in syllables if chinese.syllable_phones(s) is None)
+    assert unreadable == []
+    assert len(syllables) > 400

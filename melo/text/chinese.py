@@ -13,7 +13,7 @@ Syllable convention (``syllable_phones``):
 * zero-initial syllables written with y/w take ``y``/``w`` as the initial and keep the medial in the
   final: yi -> y i, ya -> y ia, ye -> y ie, you -> y iu, yan -> y ian, yong -> y iong, yu -> y v,
   yue -> y ve, yuan -> y van, yun -> y vn; wu -> w u, wa -> w ua, wo -> w uo, wei -> w ui,
-  wen -> w un, weng -> w ueng; syllables starting with a/o/e (an, ou, er, ê) have no initial, one phone;
+  wen -> w un, weng -> w ueng (and the rare wong -> w ong); syllables starting with a/o/e (an, ou, er, ê) have no initial, one phone;
 * zhi chi shi ri -> final ``ir``; zi ci si -> final ``i0``; ju qu xu (and nü lü) -> ``v`` finals;
   iu/ui/un are kept as written (liu -> l iu, dui -> d ui, dun -> d un);
 * the syllabic nasals 嗯 n/ng and 呣 m, hm, hng are approximated: n -> en, ng -> eng, m -> m u,
@@ -72,7 +72,7 @@ _Y_FINALS = {"i": "i", "in": "in", "ing": "ing", "u": "v", "ue": "ve", "uan": "v
              "a": "ia", "e": "ie", "ao": "iao", "ou": "iu", "an": "ian", "ang": "iang", "ong": "iong",
              "o": "io", "v": "v", "ve": "ve", "van": "van", "vn": "vn"}
 _W_FINALS = {"u": "u", "a": "ua", "o": "uo", "ai": "uai", "ei": "ui", "an": "uan", "en": "un",
-             "ang": "uang", "eng": "ueng"}
+             "ang": "uang", "eng": "ueng", "ong": "ong"}
 _SYLLABIC_NASALS = {"n": ("en",), "ng": ("eng",), "m": ("m", "u"), "hm": ("h", "en"), "hng": ("h", "eng")}
 
 

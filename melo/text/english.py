@@ -34,6 +34,7 @@ import logging
 import re
 import time
 import unicodedata
+from typing import Callable
 
 from melo.text.en_numbers import expand_numbers
 from melo.text.types import Word
@@ -174,8 +175,11 @@ def _stems(stem: str) -> list[str]:
     return out
 
 
+_StemsOf = Callable[[str], list[str]]
+_Sound = Callable[[list[str]], list[str]]
+
 # suffix -> (candidate stems, sound after the stem's phones)
-_SUFFIXES: tuple[tuple[str, object, object], ...] = (
+_SUFFIXES: tuple[tuple[str, _StemsOf, _Sound], ...] = (
     ("'s", lambda s: [s], _plural_sound),
     ("s'", lambda s: [s], _plural_sound),
     ("ies", lambda s: [s + "y"], lambda p: ["Z"]),
@@ -222,10 +226,10 @@ def _decompose(word: str, depth: int = 0) -> tuple[str, ...] | None:
         return None
     for suffix, stems_of, sound in _SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 2:
-            for stem in stems_of(word[: -len(suffix)]):  # type: ignore[operator]
+            for stem in stems_of(word[: -len(suffix)]):
                 stem_phones = _decompose(stem, depth + 1) if len(stem) >= 2 else None
                 if stem_phones:
-                    return stem_phones + tuple(sound(list(stem_phones)))  # type: ignore[operator]
+                    return stem_phones + tuple(sound(list(stem_phones)))
     for prefix, prefix_phones in _PREFIXES:
         if word.startswith(prefix) and len(word) - len(prefix) >= 3:
             rest = _decompose(word[len(prefix):], depth + 1)
@@ -273,7 +277,7 @@ def read_word(token: str, shouting: bool = False) -> tuple[str, ...]:
     return _letter_rules(key)
 
 
-_INFLECTIONS: tuple[tuple[str, object], ...] = (
+_INFLECTIONS: tuple[tuple[str, _Sound], ...] = (
     ("'s", _plural_sound), ("ing", lambda p: ["IH0", "NG"]), ("ed", _past_sound), ("s", _plural_sound),
 )
 
@@ -290,7 +294,7 @@ def _letter_rules(word: str) -> tuple[str, ...]:
             if suffix != "s" and stem[-1] == stem[-2] and stem[-1] not in "aeiouls":
                 stem = stem[:-1]  # blorpped -> blorp
             stem_phones = letters_to_sounds(stem)
-            return tuple(stem_phones + sound(stem_phones))  # type: ignore[operator]
+            return tuple(stem_phones + sound(stem_phones))
     return tuple(letters_to_sounds(word))
 
 
