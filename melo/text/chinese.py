@@ -13,7 +13,8 @@ Syllable convention (``syllable_phones``):
 * zero-initial syllables written with y/w take ``y``/``w`` as the initial and keep the medial in the
   final: yi -> y i, ya -> y ia, ye -> y ie, you -> y iu, yan -> y ian, yong -> y iong, yu -> y v,
   yue -> y ve, yuan -> y van, yun -> y vn; wu -> w u, wa -> w ua, wo -> w uo, wei -> w ui,
-  wen -> w un, weng -> w ueng (and the rare wong -> w ong); syllables starting with a/o/e (an, ou, er, ê) have no initial, one phone;
+  wen -> w un, weng -> w ueng (and the rare wong -> w ong); syllables starting with a/o/e
+  (an, ou, er, ê) have no initial and are one phone;
 * zhi chi shi ri -> final ``ir``; zi ci si -> final ``i0``; ju qu xu (and nü lü) -> ``v`` finals;
   iu/ui/un are kept as written (liu -> l iu, dui -> d ui, dun -> d un);
 * the syllabic nasals 嗯 n/ng and 呣 m, hm, hng are approximated: n -> en, ng -> eng, m -> m u,
