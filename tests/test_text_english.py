@@ -64,6 +64,11 @@ def test_acronyms_are_spelled_with_letter_names() -> None:
     )
 
 
+def test_lone_short_caps_segment_is_spelled() -> None:
+    # e.g. the EN segment of "我喜欢AI技术": one caps word is not shouting
+    assert _words("AI") == _expect(("AI", "EY2 AY1"))
+
+
 def test_long_caps_word_in_dictionary_is_read_unknown_one_spelled() -> None:
     assert _words("NASA HTTPS GPUs") == _expect(
         ("NASA", "N AE1 S AH0"), ("HTTPS", "EY2 CH T IY2 T IY2 P IY2 EH1 S"), ("GPUs", "JH IY2 P IY2 Y UW1 Z"),

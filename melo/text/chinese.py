@@ -118,8 +118,11 @@ def _tokenizer():  # -> jieba.Tokenizer
 
     jieba.setLogLevel(logging.WARNING)
     cache_dir = os.path.join(tempfile.gettempdir(), "melo_jieba")
-    os.makedirs(cache_dir, exist_ok=True)
-    jieba.dt.tmp_dir = cache_dir
+    try:
+        os.makedirs(cache_dir, exist_ok=True)
+        jieba.dt.tmp_dir = cache_dir
+    except OSError as err:  # jieba then rebuilds its prefix dictionary in memory on every start
+        logger.warning("cannot create jieba cache folder %s (%s); segmentation still works", cache_dir, err)
     jieba.dt.initialize()
     return jieba.dt
 
