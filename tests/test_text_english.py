@@ -51,6 +51,10 @@ def test_dictionary_words_and_punctuation() -> None:
     )
 
 
+def test_heteronyms_use_the_more_frequent_reading() -> None:
+    assert _words("read live") == _expect(("read", "R IY1 D"), ("live", "L IH1 V"))
+
+
 def test_each_punctuation_mark_is_its_own_word() -> None:
     assert _words("Wait... what?!") == _expect(
         ("Wait", "W EY1 T"), ("…", "…"), ("what", "W AH1 T"), ("?", "?"), ("!", "!"),

@@ -121,7 +121,7 @@ def _tokenizer():  # -> jieba.Tokenizer
     try:
         os.makedirs(cache_dir, exist_ok=True)
         jieba.dt.tmp_dir = cache_dir
-    except OSError as err:  # jieba then rebuilds its prefix dictionary in memory on every start
+    except OSError as err:  # jieba falls back to its default temp folder
         logger.warning("cannot create jieba cache folder %s (%s); segmentation still works", cache_dir, err)
     jieba.dt.initialize()
     return jieba.dt

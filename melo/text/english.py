@@ -2,7 +2,9 @@
 
 Phones are the CMU dictionary's upper-case ARPAbet without stress digits; the stress digit becomes the
 local tone: vowels 0 -> tone 1 (unstressed), 1 -> tone 2 (primary), 2 -> tone 3 (secondary);
-consonants and punctuation tone 0. When the dictionary lists several pronunciations the first is used.
+consonants and punctuation tone 0. When the dictionary lists several pronunciations the first is used,
+except for a few heteronyms whose more frequent reading is listed second (``read`` R IY D, ``live``
+L IH V, ``lead``, ``wind``, ``wound``); there is no part-of-speech disambiguation.
 
 How a word (a run of Latin letters with internal ``'`` or ``-``) is read, first match wins:
 
@@ -51,6 +53,10 @@ _SPECIAL_FOLD = {"ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ø
 
 
 # --- the dictionary --------------------------------------------------------------------------------
+# Heteronyms whose first CMU pronunciation is the rarer one (there is no part-of-speech tagging).
+_PREFERRED = {"read": "R IY1 D", "lead": "L IY1 D", "live": "L IH1 V", "wind": "W IH1 N D", "wound": "W UW1 N D"}
+
+
 @functools.lru_cache(maxsize=1)
 def lexicon() -> dict[str, str]:
     """The CMU dictionary: lower-case word -> first pronunciation, space-separated ARPAbet with stress.
@@ -71,6 +77,7 @@ def lexicon() -> dict[str, str]:
         pron = pron.partition("#")[0].strip()
         if pron:
             entries.setdefault(word, pron)
+    entries.update(_PREFERRED)
     logger.debug("loaded %d CMU entries in %.3f s", len(entries), time.perf_counter() - start)
     return entries
 
