@@ -6,6 +6,7 @@ it to ``benchmarks/results/frontend_en_zh.md``.
 * one-off load: the first call of each language in this process (EN: parsing the CMU dictionary;
   ZH: importing cn2an/jieba/pypinyin and building jieba's prefix dictionary, from its cache file in the
   temp folder when an earlier run left one there);
+* the English letter-to-sound fallback's accuracy against the CMU dictionary (phone error rate);
 * sentences/s: the median over rounds of one pass over a fixed set of typical sentences, after a
   warm-up pass. The English word cache (``read_word``/``_decompose``) is cleared before every round, so
   each round pays for dictionary lookups and fallbacks as a fresh sentence would.
@@ -61,6 +62,7 @@ ZH_SENTENCES = [
     "北京是中国的首都，也是一座历史悠久的城市。",
 ]
 ROUNDS = 50
+LTS_SAMPLE = 3000
 
 
 def _run(backend, sentences: list[str]) -> int:
@@ -92,12 +94,40 @@ def _clear_english(backend) -> None:
     backend._decompose.cache_clear()
 
 
+def _edit_distance(a: list[str], b: list[str]) -> int:
+    row = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        diagonal, row[0] = row[0], i
+        for j in range(1, len(b) + 1):
+            diagonal, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1]))
+    return row[-1]
+
+
+def letter_rules_accuracy(n_words: int = LTS_SAMPLE, seed: int = 1) -> tuple[float, float]:
+    """Phone error rate and exact-word rate of the letter-to-sound rules on random CMU entries."""
+    import random
+
+    from melo.text.en_lts import letters_to_sounds
+    from melo.text.english import lexicon
+
+    entries = lexicon()
+    words = random.Random(seed).sample([w for w in entries if w.isalpha() and len(w) >= 3], n_words)
+    errors = total = exact = 0
+    for word in words:
+        reference = [p.rstrip("012") for p in entries[word].split()]
+        guess = [p.rstrip("012") for p in letters_to_sounds(word)]
+        distance = _edit_distance(guess, reference)
+        errors, total, exact = errors + distance, total + len(reference), exact + (distance == 0)
+    return errors / total, exact / n_words
+
+
 def main() -> None:
     load_before = os.getloadavg()
     results = {
         "EN": _measure("english", EN_SENTENCES, _clear_english),
         "ZH": _measure("chinese", ZH_SENTENCES, lambda backend: None),
     }
+    per, exact = letter_rules_accuracy()
     load_after = os.getloadavg()
     lines = [
         "# Text frontend throughput: English and Chinese",
@@ -113,6 +143,9 @@ def main() -> None:
     lines += [
         "",
         f"EN/ZH throughput ratio: {results['EN']['sentences_per_s'] / results['ZH']['sentences_per_s']:.2f}",
+        "",
+        f"English letter-to-sound fallback vs the CMU dictionary ({LTS_SAMPLE} random entries of 3+ letters, "
+        f"seed 1, stress ignored): phone error rate {100 * per:.1f} %, words exactly right {100 * exact:.1f} %.",
         "",
         f"load average (1/5/15 min) before: {load_before[0]:.2f}/{load_before[1]:.2f}/{load_before[2]:.2f}, "
         f"after: {load_after[0]:.2f}/{load_after[1]:.2f}/{load_after[2]:.2f}; python {sys.version.split()[0]}",

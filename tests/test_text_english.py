@@ -108,7 +108,10 @@ def test_letter_to_sound_rules() -> None:
     assert letters_to_sounds("zorbing") == ["Z", "AO1", "R", "B", "IH0", "NG"]
     assert letters_to_sounds("flake") == ["F", "L", "EY1", "K"]  # magic e
     assert letters_to_sounds("knish") == ["N", "IH1", "SH"]  # silent initial k
-    assert letters_to_sounds("cigar") == ["S", "IH1", "G", "AA0", "R"]  # soft c, hard g
+    assert letters_to_sounds("cigar") == ["S", "IH1", "G", "AH0", "R"]  # soft c, hard g, reduced vowel
+    assert letters_to_sounds("brittle") == ["B", "R", "IH1", "T", "AH0", "L"]  # -le
+    assert letters_to_sounds("zapture") == ["Z", "AE1", "P", "CH", "ER0"]  # -ture
+    assert letters_to_sounds("blosa") == ["B", "L", "AA1", "Z", "AH0"]  # s between vowels
     assert letters_to_sounds("brr") == ["B", "AH1", "R"]  # no vowel letter: schwa inserted
 
 

@@ -4,12 +4,21 @@ A small hand-written rule set, not a trained model. It reads a lower-case ASCII 
 taking the longest grapheme that matches at each position (``tch``, ``igh``, ``ch``, ``ee`` ...), with
 a few context rules: soft ``c``/``g`` before ``e i y``; silent final ``e`` that lengthens the vowel
 before it ("magic e": ``bake``); silent initial ``k``/``w``/``g`` in ``kn``/``wr``/``gn``; ``y`` as a
-consonant before a vowel at the start, as ``IY`` at the end, otherwise ``IH``; doubled consonants read once.
-Stress: primary on the first vowel, the others unstressed.
+consonant before a vowel at the start, as ``IY`` at the end, otherwise ``IH``; doubled consonants read once;
+``s`` between vowels is ``Z``; endings ``-le -ture -ous -cial -tial -cious -tious -tion -sion``.
+Stress: primary on the first vowel, the others unstressed, with unstressed short a/o/e reduced to
+``AH`` (schwa).
 
-Limits (by design): no morphology, no syllable-weight stress rules, no vowel reduction, and English
-spelling is irregular, so foreign names and unusual words will often be read the way they are spelled
-rather than the way they are said. It always returns at least one phone for a word with at least one letter a-z.
+Measured against the CMU dictionary itself (3,000 random entries of 3+ letters, many of them names,
+stress ignored): 24.6 % phone error rate, 25.5 % of words exactly right. In the frontend these rules
+only see words that neither the dictionary nor known-part decomposition can read.
+
+Measured by ``benchmarks/bench_frontend_en_zh.py``.
+
+Limits (by design): no morphology, no syllable-weight stress rules, no open-syllable vowel lengthening
+(it measured worse), and English spelling is irregular, so foreign names and unusual words will often
+be read the way they are spelled rather than the way they are said. It always returns at least one
+phone for a word with at least one letter a-z.
 """
 
 from __future__ import annotations
@@ -21,6 +30,8 @@ _SOFTENERS = frozenset("eiy")
 
 # Longest first within each table; phones carry a CMU stress digit on vowels ("1" is replaced later).
 _MULTI: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("cious", ("SH", "AH1", "S")), ("tious", ("SH", "AH1", "S")), ("cial", ("SH", "AH1", "L")),
+    ("tial", ("SH", "AH1", "L")), ("ture", ("CH", "ER1")), ("ous", ("AH1", "S")),
     ("tch", ("CH",)), ("igh", ("AY1",)), ("sch", ("S", "K")), ("tion", ("SH", "AH1", "N")),
     ("sion", ("ZH", "AH1", "N")), ("ough", ("AO1",)), ("augh", ("AO1",)), ("eigh", ("EY1",)),
     ("ch", ("CH",)), ("sh", ("SH",)), ("th", ("TH",)), ("ph", ("F",)), ("wh", ("W",)), ("ck", ("K",)),
@@ -74,6 +85,13 @@ def letters_to_sounds(word: str) -> list[str]:
         c = w[i]
         if c == "e" and i == n - 1 and any(_is_vowel(w, j) for j in range(n - 1)):
             break  # silent final e
+        if i == n - 2 and w.endswith("le") and i > 0 and w[i - 1] not in _VOWEL_LETTERS:
+            phones.extend(("AH1", "L"))  # table, little
+            break
+        if c == "s" and 0 < i < n - 1 and _is_vowel(w, i - 1) and _is_vowel(w, i + 1):
+            phones.append("Z")  # s between vowels: rose, music
+            i += 1
+            continue
         if c == "g" and i + 1 < n and w[i + 1] == "h":
             if i == 0:
                 phones.append("G")
@@ -112,12 +130,16 @@ def letters_to_sounds(word: str) -> list[str]:
     return _stress_first(phones)
 
 
+_REDUCED = {"AE": "AH", "AA": "AH", "EH": "AH"}
+
+
 def _stress_first(phones: list[str]) -> list[str]:
-    """Primary stress on the first vowel, the rest unstressed."""
+    """Primary stress on the first vowel; the rest unstressed, short a/o/e reduced to schwa."""
     out, seen_vowel = [], False
     for p in phones:
         if p[-1].isdigit():
-            p = p[:-1] + ("0" if seen_vowel else "1")
+            base = p[:-1]
+            p = _REDUCED.get(base, base) + "0" if seen_vowel else base + "1"
             seen_vowel = True
         out.append(p)
     return out
