@@ -54,6 +54,7 @@ def test_sentence_with_third_tone_sandhi_and_punctuation() -> None:
         ("不是", [("不是", "b2 u2 sh4 ir4")]),  # 不 before a 4th tone -> 2
         ("不对", [("不", "b2 u2"), ("对", "d4 ui4")]),  # also across a word boundary
         ("不一样", [("不", "b4 u4"), ("一样", "y2 i2 y4 iang4")]),
+        ("不一起", [("不", "b4 u4"), ("一起", "y4 i4 q3 i3")]),  # 一 counts as tone 1 for 不
         ("好不好", [("好不好", "h3 ao3 b5 u5 h3 ao3")]),  # V不V -> neutral
         ("差不多", [("差不多", "ch4 a4 b5 u5 d1 uo1")]),  # pypinyin's neutral kept
         ("小老虎", [("小老虎", "x3 iao3 l2 ao2 h3 u3")]),  # 1+2 structure: 3 2 3
@@ -99,6 +100,9 @@ def test_erhua_suffix_is_a_neutral_er() -> None:
     [
         ("我有3个苹果", "我有三个苹果"),
         ("2个人", "两个人"),
+        ("第2个", "第二个"),
+        ("2月2日", "二月二日"),
+        ("2年级", "二年级"),
         ("温度是-5度", "温度是负五度"),
         ("3.14", "三点一四"),
         ("增长了50%", "增长了百分之五十"),

@@ -180,6 +180,12 @@ def test_normalize_numbers_and_symbols(text: str, expected: str) -> None:
     assert english.normalize(text) == expected
 
 
+def test_normalize_keeps_segment_edge_spaces() -> None:
+    assert english.normalize(" 2 cats ") == " two cats "
+    assert english.normalize("a  &  b") == "a and b"
+    assert english.normalize(" ") == ""
+
+
 def test_number_helpers() -> None:
     assert cardinal(0) == "zero"
     assert cardinal(115) == "one hundred fifteen"

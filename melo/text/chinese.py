@@ -223,7 +223,9 @@ def _third_tone_run(syls: list[Syllable], start: int, end: int) -> None:
 
 def apply_sandhi(syls: list[Syllable]) -> None:
     """In place: 一 and 不 sandhi, then third-tone sandhi per prosodic group (see the module docstring)."""
-    orig = [s.tone for s in syls]
+    # neighbours' tones as written; 一 and 不 by their citation tones (pypinyin's phrase dictionary
+    # sometimes gives them already changed, e.g. 一起 yi4)
+    orig = [1 if (s.char, s.pinyin) == ("一", "yi") and s.tone != 5 else s.tone for s in syls]
     for i, s in enumerate(syls):
         if s.char == "一" and s.pinyin == "yi" and s.tone != 5:
             s.tone = _yi_tone(syls, i, orig)

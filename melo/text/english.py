@@ -121,7 +121,12 @@ _WS_RE = re.compile(r"\s+")
 
 
 def normalize(text: str) -> str:
-    """Fold accents, expand abbreviations, read numbers and symbols (``& + @ % # = °``) as English words."""
+    """Fold accents, expand abbreviations, read numbers and symbols (``& + @ % # = °``) as English words.
+
+    Whitespace runs collapse to one space; a leading or trailing space of the segment is kept.
+    """
+    lead = " " if text[:1].isspace() else ""
+    trail = " " if text[-1:].isspace() and text.strip() else ""
     text = fold_accents(text)
     for pattern, words in _ABBREVIATIONS:
         text = pattern.sub(words, text)
@@ -129,7 +134,8 @@ def normalize(text: str) -> str:
     text = _DEGREE_RE.sub(lambda m: f"{m[1]} degrees {'Celsius' if m[2] == 'C' else 'Fahrenheit'}", text)
     text = expand_numbers(text)
     text = _SYMBOL_RE.sub(lambda m: _SYMBOLS[m[0]], text)
-    return _WS_RE.sub(" ", text).strip()
+    text = _WS_RE.sub(" ", text).strip()
+    return lead + text + trail if text else text
 
 
 # --- spelling ---------------------------------------------------------------------------------------

@@ -17,8 +17,8 @@ The rules below, applied in order, rewrite digits into Chinese numerals:
 * a ``-`` right before a number and not after a digit or Latin letter is 负;
 * integers: a leading zero (``007``) or eleven or more digits (phone numbers) digit by digit, otherwise
   cardinals; decimals ``3.14`` -> 三点一四;
-* 两 instead of 二 for a bare 2 before a measure word (``2个`` -> 两个, ``2点`` -> 两点) and at the head of
-  ``二千 二万 二亿`` (``2000`` -> 两千);
+* 两 instead of 二 for a bare 2 before a measure word (``2个`` -> 两个, ``2点`` -> 两点, but ``第2个``
+  第二个, ``2年级`` 二年级, ``2月`` 二月) and at the head of ``二千 二万 二亿`` (``2000`` -> 两千);
 * symbols: ``°C`` 摄氏度, ``°F`` 华氏度, ``°`` 度, ``&`` 和, ``+`` 加, ``@`` 艾特, ``=`` 等于, ``#`` 井号,
   a ``%`` left over 百分号.
 """
@@ -31,7 +31,7 @@ __all__ = ["expand_numbers", "read_digits", "read_number"]
 
 _DIGITS = "零一二三四五六七八九"
 # measure words after which a bare 2 is read 两
-_MEASURE_WORDS = frozenset("个位只条张本件次种点天年月周岁人家辆双台份斤杯块头匹句把部间层架门棵篇首颗项名瓶碗枚片")
+_MEASURE_WORDS = frozenset("个位只条张本件次种点天年周岁人家辆双台份斤杯块头匹句把部间层架门棵篇首颗项名瓶碗枚片")
 
 
 def read_digits(digits: str) -> str:
@@ -107,7 +107,9 @@ def _percent(m: re.Match[str]) -> str:
 
 def _number(m: re.Match[str]) -> str:
     num, following = m["num"], m["next"]
-    if num == "2" and following in _MEASURE_WORDS:
+    after = m.string[m.end() : m.end() + 2]
+    ordinal = m.start() > 0 and m.string[m.start() - 1] == "第"
+    if num == "2" and following in _MEASURE_WORDS and not ordinal and after != "年级":
         words = "两"
     else:
         words = read_number(num)
