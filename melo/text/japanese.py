@@ -9,7 +9,7 @@ its analysis, so its words would no longer match the text we were given, and it 
 pause plus ご. :func:`normalize` therefore writes numbers as kanji numerals first (2024 -> 二千二十四,
 which OpenJTalk reads にせんにじゅうよ with the right sound changes: 三百 さんびゃく, 八千 はっせん),
 together with decimals (3.5 -> 三点五), signs (-5 -> マイナス五), percent (50% -> 五十パーセント), currency
-(¥1,000 / 1000円 -> 千円, $5 -> 五ドル), clock times (10:30 -> 十時三十分) and the symbols & + @ # =.
+(¥1,000 / 1000円 -> 千円, $5 -> 五ドル), clock times (10:30 -> 十時三十分), dates (2024/3/1 -> 二千二十四年三月一日) and the symbols & + @ # =.
 
 **Phones.** One OpenJTalk phone per phone, ``N`` (moraic nasal) written ``ɴ``, devoiced vowels kept
 upper case (``I U ...``), ``cl`` the geminate; ``pau``/``sil`` are dropped (pauses come from the
@@ -93,7 +93,8 @@ def read_kanji_number(digits: str) -> str:
 _CURRENCY = {"¥": "円", "$": "ドル", "€": "ユーロ", "£": "ポンド", "₩": "ウォン"}
 _SYMBOLS = {"%": "パーセント", "&": "アンド", "+": "プラス", "@": "アット", "#": "シャープ", "=": "イコール"}
 _NORMALIZE = re.compile(
-    r"(?P<time>(?<!\d)(?P<h>\d{1,2}):(?P<m>\d{2})(?!\d))"
+    r"(?P<date>(?<![\d.])(?P<y>\d{4})(?P<sep>[./-])(?P<mo>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?!\.?\d))"
+    r"|(?P<time>(?<!\d)(?P<h>\d{1,2}):(?P<m>\d{2})(?!\d))"
     r"|(?P<neg>(?<![0-9A-Za-z.])-)?(?P<cur>[¥$€£₩])?(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d+))?(?P<pct> ?%)?"
     r"|(?P<sym>[%&+@#=])"
 )
@@ -101,6 +102,11 @@ _TRIGGER = re.compile(r"[\d%&+@#=]")
 
 
 def _replace(m: re.Match[str]) -> str:
+    if m.group("date"):
+        month, day = int(m.group("mo")), int(m.group("d"))
+        if not (1 <= month <= 12 and 1 <= day <= 31):
+            return "、".join(read_kanji_number(m.group(g)) for g in ("y", "mo", "d"))
+        return f"{read_kanji_number(m.group('y'))}年{read_kanji_number(str(month))}月{read_kanji_number(str(day))}日"
     if m.group("time"):
         hour, minute = int(m.group("h")), int(m.group("m"))
         if hour > 24 or minute > 59:

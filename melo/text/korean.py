@@ -23,7 +23,7 @@ Anything else (digits left over, emoji, other scripts) is not covered. Every ton
 
 :func:`normalize` reads numbers Sino-Korean (1234 -> 천이백삼십사, 0.5 -> 영 점 오, -3 -> 마이너스 삼),
 and with native numerals (한/두/세/네/스무 ..., 1-99) before native counters (3시 -> 세 시, 2개 -> 두 개);
-time 10:30 -> 열 시 삼십 분; 6월/10월 -> 유월/시월; currency ₩ $ € £ ¥ and the symbols % & + @ # = are
+time 10:30 -> 열 시 삼십 분; dates 2024-03-01 / 2024.3.1 -> 이천이십사 년 삼 월 일 일; 6월/10월 -> 유월/시월; currency ₩ $ € £ ¥ and the symbols % & + @ # = are
 read as words. A number is separated from a following unit by a space (2024년 -> 이천이십사 년) but a
 bare particle stays attached (3은 -> 삼은).
 """
@@ -123,7 +123,8 @@ _NUMBER = (
     r"(?:\.(?P<frac>\d+))?"
 )
 _NORMALIZE = re.compile(
-    r"(?P<time>(?<!\d)(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?(?!\d))"
+    r"(?P<date>(?<![\d.])(?P<y>\d{4})(?P<sep>[./-])(?P<mo>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?!\.?\d))"
+    r"|(?P<time>(?<!\d)(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?(?!\d))"
     r"|" + _NUMBER + r"(?P<pct> ?%)?"
     r"|(?P<sym>[%&+@#=°])"
 )
@@ -150,6 +151,13 @@ def _unit_separator(text: str, end: int) -> tuple[str, str]:
 
 def _replace(m: re.Match[str]) -> str:
     text = m.string
+    if m.group("date"):
+        month, day = int(m.group("mo")), int(m.group("d"))
+        if not (1 <= month <= 12 and 1 <= day <= 31):
+            return " ".join(read_sino(m.group(g)) for g in ("y", "mo", "d"))  # not a date
+        month_word = {6: "유", 10: "시"}.get(month) or read_sino(str(month))
+        sep, _ = _unit_separator(text, m.end())
+        return f"{read_sino(m.group('y'))} 년 {month_word}{'' if month in (6, 10) else ' '}월 {read_sino(str(day))} 일" + sep
     if m.group("time"):
         hour, minute = int(m.group("h")), int(m.group("m"))
         if hour > 24 or minute > 59:
