@@ -77,6 +77,8 @@ def test_punctuation_marks_are_their_own_words():
         ("1億2000万", "一億二千万"),
         ("007", "零零七"),
         ("A&B", "AアンドB"),
+        ("-5°C", "マイナス五度"),
+        ("5kg", "五kg"),  # OpenJTalk reads units after numerals itself
         ("東京", "東京"),
     ],
 )
@@ -92,7 +94,8 @@ def test_normalize_numbers_and_symbols(raw, expected):
         ("50%", "g o j u cl p a a s e ɴ t o"),
         ("¥1,000", "s e ɴ e ɴ"),
         ("-5", "m a i n a s u g o"),
-        ("300円", "s a ɴ by a k u e ɴ"),  # さんびゃく: OpenJTalk's sound change on kanji numerals
+        ("300円", "s a ɴ by a k u e ɴ"),
+        ("5kg", "g o k i r o g u r a m u"),  # さんびゃく: OpenJTalk's sound change on kanji numerals
     ],
 )
 def test_numbers_are_read(text, phones):

@@ -91,11 +91,12 @@ def read_kanji_number(digits: str) -> str:
 
 
 _CURRENCY = {"¥": "円", "$": "ドル", "€": "ユーロ", "£": "ポンド", "₩": "ウォン"}
+_UNITS = {"%": "パーセント", "°C": "度", "°": "度"}  # other units (kg, km) OpenJTalk reads itself
 _SYMBOLS = {"%": "パーセント", "&": "アンド", "+": "プラス", "@": "アット", "#": "シャープ", "=": "イコール"}
 _NORMALIZE = re.compile(
     r"(?P<date>(?<![\d.])(?P<y>\d{4})(?P<sep>[./-])(?P<mo>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?!\.?\d))"
     r"|(?P<time>(?<!\d)(?P<h>\d{1,2}):(?P<m>\d{2})(?!\d))"
-    r"|(?P<neg>(?<![0-9A-Za-z.])-)?(?P<cur>[¥$€£₩])?(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d+))?(?P<pct> ?%)?"
+    r"|(?P<neg>(?<![0-9A-Za-z.])-)?(?P<cur>[¥$€£₩])?(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d+))?(?: ?(?P<unit>%|°C|°))?"
     r"|(?P<sym>[%&+@#=])"
 )
 _TRIGGER = re.compile(r"[\d%&+@#=]")
@@ -119,8 +120,8 @@ def _replace(m: re.Match[str]) -> str:
         reading += "点" + "".join(_KANJI_DIGITS[int(d)] for d in m.group("frac"))
     if m.group("neg"):
         reading = "マイナス" + reading
-    if m.group("pct"):
-        reading += "パーセント"
+    if m.group("unit"):
+        reading += _UNITS[m.group("unit")]
     if m.group("cur"):
         reading += _CURRENCY[m.group("cur")]
     return reading

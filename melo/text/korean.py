@@ -23,7 +23,7 @@ Anything else (digits left over, emoji, other scripts) is not covered. Every ton
 
 :func:`normalize` reads numbers Sino-Korean (1234 -> 천이백삼십사, 0.5 -> 영 점 오, -3 -> 마이너스 삼),
 and with native numerals (한/두/세/네/스무 ..., 1-99) before native counters (3시 -> 세 시, 2개 -> 두 개);
-time 10:30 -> 열 시 삼십 분; dates 2024-03-01 / 2024.3.1 -> 이천이십사 년 삼 월 일 일; 6월/10월 -> 유월/시월; currency ₩ $ € £ ¥ and the symbols % & + @ # = are
+time 10:30 -> 열 시 삼십 분; units 5kg -> 오 킬로그램, 30°C -> 삼십 도; dates 2024-03-01 / 2024.3.1 -> 이천이십사 년 삼 월 일 일; 6월/10월 -> 유월/시월; currency ₩ $ € £ ¥ and the symbols % & + @ # = are
 read as words. A number is separated from a following unit by a space (2024년 -> 이천이십사 년) but a
 bare particle stays attached (3은 -> 삼은).
 """
@@ -115,6 +115,11 @@ def _read_decimal(integer: str, fraction: str) -> str:
 
 _CURRENCY = {"₩": "원", "$": "달러", "€": "유로", "£": "파운드", "¥": "엔"}
 _SYMBOLS = {"%": "퍼센트", "&": "앤드", "+": "플러스", "@": "골뱅이", "#": "샵", "=": "이퀄", "°": "도"}
+_UNITS = {  # read after a number
+    "%": "퍼센트", "°C": "도", "°": "도", "km": "킬로미터", "kg": "킬로그램", "cm": "센티미터", "mm": "밀리미터",
+    "ml": "밀리리터", "mL": "밀리리터", "GB": "기가바이트", "MB": "메가바이트", "KB": "킬로바이트",
+    "m": "미터", "g": "그램", "L": "리터",
+}
 
 _NUMBER = (
     r"(?P<neg>(?<![0-9A-Za-z.])-)?"
@@ -125,7 +130,7 @@ _NUMBER = (
 _NORMALIZE = re.compile(
     r"(?P<date>(?<![\d.])(?P<y>\d{4})(?P<sep>[./-])(?P<mo>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?!\.?\d))"
     r"|(?P<time>(?<!\d)(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?(?!\d))"
-    r"|" + _NUMBER + r"(?P<pct> ?%)?"
+    r"|" + _NUMBER + r"(?: ?(?P<unit>%|°C|°|km|kg|cm|mm|ml|mL|GB|MB|KB|m|g|L)(?![A-Za-z]))?"
     r"|(?P<sym>[%&+@#=°])"
 )
 _TRIGGER = re.compile(r"[\d%&+@#=°]")
@@ -178,7 +183,9 @@ def _replace(m: re.Match[str]) -> str:
     if frac is not None:
         reading = _read_decimal(integer, frac)
     elif (
-        following
+        not m.group("unit")
+        and not m.group("cur")
+        and following
         and following.startswith(_NATIVE_COUNTERS)
         and not following.startswith(_SINO_EXCEPTIONS)
         and 1 <= int(integer) <= 99
@@ -192,8 +199,8 @@ def _replace(m: re.Match[str]) -> str:
         reading = read_sino(integer)
     if m.group("neg"):
         reading = "마이너스 " + reading
-    if m.group("pct"):
-        return reading + " 퍼센트" + (" " if sep else "")
+    if m.group("unit"):
+        return reading + " " + _UNITS[m.group("unit")] + (" " if sep else "")
     if m.group("cur"):
         return reading + " " + _CURRENCY[m.group("cur")] + (" " if sep else "")
     return reading + sep
