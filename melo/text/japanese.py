@@ -20,7 +20,9 @@ punctuation in the text, each mark its own word).
 Tokyo style -- type 1: only the first mora high; otherwise the first mora low, the rest high up to the
 accent nucleus and low after it; heiban (type 0) stays high to the end of the phrase.
 
-**Words.** ``pyopenjtalk.run_frontend`` returns the dictionary words (NJD nodes) of the text; their
+**Words.** The text is cut at its punctuation marks, each of which is its own word, and OpenJTalk reads
+each stretch between them (accent phrases never cross a pause anyway); a stretch longer than 400
+characters, which OpenJTalk would refuse, is cut at a space. ``pyopenjtalk.run_frontend`` returns the dictionary words (NJD nodes) of the text; their
 ``string`` fields are matched in order against the text (after NFKC, since OpenJTalk widens ASCII to
 full-width forms). The labels' morae are handed to the nodes by each node's ``mora_size``. A node whose
 string cannot be found where expected shares one span with its unmatched neighbours (the stretch of text
@@ -143,7 +145,11 @@ _pyopenjtalk: ModuleType | None = None
 
 @contextlib.contextmanager
 def _quiet_fds() -> Iterator[None]:
-    """Silence stdout/stderr at the file-descriptor level (C code prints there directly)."""
+    """Silence stdout/stderr at the file-descriptor level (C code prints there directly).
+
+    Process-wide while it lasts (a fraction of a millisecond per call): another thread's output in that
+    window is lost too.
+    """
     sys.stdout.flush()
     sys.stderr.flush()
     saved = [os.dup(1), os.dup(2)]
