@@ -165,6 +165,7 @@ def test_hyphenated_compound_is_one_word() -> None:
         ("A & B + C @ home", "A and B plus C at home"),
         ("#1 and No. 2", "number one and number two"),
         ("Dr. Smith", "doctor Smith"),
+        ("the U.S. and the U.K.", "the US and the UK."),
         ("25°C", "twenty-five degrees Celsius"),
         ("Q3 and 3D", "Q three and three D"),
         ("5km at 60mph", "five kilometers at sixty miles per hour"),

