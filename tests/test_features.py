@@ -377,3 +377,15 @@ def test_cli_coverage_and_unavailable_model(tiny_encoder_dir, tmp_path, capsys):
     assert "NOT bge-m3" in out and "sample JP" in out and str(text_file) in out
     assert main(["--model", str(tmp_path / "missing" / "x" / "y"), "hello"]) == 1
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_cli_inspects_a_real_sentence(tiny_encoder_dir, capsys):
+    from melo.features.__main__ import main
+    from melo.text import phonemize
+
+    text = "Hello, world! 我们的世界。"
+    assert main(["--model", str(tiny_encoder_dir), "--layer", "-1", text]) == 0
+    out = capsys.readouterr().out
+    n_positions = len(to_sequence(phonemize(text)))
+    assert f"feature matrix: 64 x {n_positions}" in out
+    assert "unknown tokens: 0" in out and "NOT bge-m3" in out and "<- tokens [" in out
