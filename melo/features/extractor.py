@@ -201,8 +201,12 @@ class FeatureExtractor:
         return self._hidden_size
 
     def fingerprint(self) -> str:
-        """Stable id of model files + layer + precision + alignment rule, for feature-cache keys."""
-        return source_fingerprint(self._source, f"L{self.layer}:{self.precision}:a{ALIGNMENT_VERSION}")
+        """Stable id of model files + layer + precision + alignment rule, for feature-cache keys.
+
+        Computed once per extractor (the model files are read when it is first asked for)."""
+        if getattr(self, "_fingerprint", None) is None:
+            self._fingerprint = source_fingerprint(self._source, f"L{self.layer}:{self.precision}:a{ALIGNMENT_VERSION}")
+        return self._fingerprint
 
     # -- tokenisation ------------------------------------------------------------------------------
 
