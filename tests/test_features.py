@@ -389,3 +389,37 @@ def test_cli_inspects_a_real_sentence(tiny_encoder_dir, capsys):
     n_positions = len(to_sequence(phonemize(text)))
     assert f"feature matrix: 64 x {n_positions}" in out
     assert "unknown tokens: 0" in out and "NOT bge-m3" in out and "<- tokens [" in out
+
+
+def test_empty_utterance_gives_one_zero_blank(extractor):
+    empty = Phonemes(text="", normalized="", segments=(), phones=(), tones=(), languages=(), word_spans=())
+    features = extractor(empty)
+    assert features.shape == (extractor.hidden_size, 1)
+    assert torch.count_nonzero(features) == 0
+
+
+def test_windows_cover_every_token_with_the_most_central_window():
+    from melo.features.align import pick_windows
+
+    assert window_starts(10, 16, 4) == [0]
+    starts = window_starts(40, 16, 4)
+    assert starts[0] == 0 and starts[-1] == 40 - 16
+    assert all(b - a <= 12 for a, b in zip(starts, starts[1:]))  # consecutive windows share >= 4 tokens
+    choice = pick_windows(40, starts, 16)
+    for t, w in enumerate(choice):
+        assert starts[w] <= t < starts[w] + 16
+        margins = [min(t - s, s + 15 - t) for s in starts if s <= t < s + 16]
+        assert min(t - starts[w], starts[w] + 15 - t) == max(margins)
+
+
+def test_tiny_encoder_cli_writes_a_loadable_model(tmp_path):
+    out = tmp_path / "enc"
+    result = subprocess.run(
+        [sys.executable, "-m", "melo.testing.tiny_encoder", str(out), "--hidden", "32", "--layers", "1", "--heads", "2", "--vocab", "500"],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "NOT bge-m3" in result.stdout and "RuntimeWarning" not in result.stderr
+    fx = FeatureExtractor(str(out), layer=-1)
+    assert fx.hidden_size == 32
+    assert fx(make_phonemes("Hello, world!", [("Hello", 2), ("world", 2)])).shape == (32, 2 * 4 + 1)
