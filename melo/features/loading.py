@@ -115,7 +115,7 @@ def resolve_source(name: str) -> ModelSource:
         from huggingface_hub import constants
 
         raise ModelUnavailableError(
-            f"text encoder {name!r} is not a local folder and is not in the Hugging Face cache "
+            f"text encoder {name!r} is not a local folder (none relative to {os.getcwd()!r}) and is not in the Hugging Face cache "
             f"({constants.HF_HUB_CACHE}), and HF_HUB_OFFLINE is set, so it cannot be downloaded. "
             + _how_to_provide(name)
         )
