@@ -140,3 +140,23 @@ def test_full_config_has_meloTTS_defaults():
     assert (m.posterior_kernel_size, m.posterior_n_layers, m.posterior_dilation_rate) == (5, 16, 1)
     assert (m.mas_noise_scale, m.mas_noise_scale_delta) == (0.01, 2e-6)
     assert m.discriminator_periods == (2, 3, 5, 7, 11)
+
+
+def test_matmul_conv1d_equals_conv1d_with_and_without_weight_norm():
+    from torch.nn.utils.parametrizations import weight_norm
+
+    from melo.model.commons import MatmulConv1d
+
+    torch.manual_seed(0)
+    for c_in, c_out, k, stride, pad in ((16, 24, 5, 3, 2), (32, 1, 3, 1, 1), (8, 8, 5, 1, 2)):
+        conv = torch.nn.Conv1d(c_in, c_out, k, stride, padding=pad)
+        fast = MatmulConv1d(c_in, c_out, k, stride, padding=pad)
+        fast.load_state_dict(conv.state_dict())
+        x = torch.randn(3, c_in, 41, requires_grad=True)
+        torch.testing.assert_close(fast(x), conv(x), rtol=1e-5, atol=1e-5)
+        grad_fast = torch.autograd.grad(fast(x).square().sum(), [x, fast.weight])
+        grad_ref = torch.autograd.grad(conv(x).square().sum(), [x, conv.weight])
+        for a, b in zip(grad_fast, grad_ref):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+        wn = weight_norm(MatmulConv1d(c_in, c_out, k, stride, padding=pad))
+        torch.testing.assert_close(wn(x), torch.nn.functional.conv1d(x, wn.weight, wn.bias, stride, pad), rtol=1e-5, atol=1e-5)

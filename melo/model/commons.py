@@ -10,6 +10,7 @@ from torch.nn.utils.parametrizations import weight_norm
 
 __all__ = [
     "ChannelLayerNorm",
+    "MatmulConv1d",
     "LRELU_SLOPE",
     "duration_path",
     "get_padding",
@@ -105,3 +106,27 @@ def remove_weight_norm(module: nn.Module) -> int:
             parametrize.remove_parametrizations(sub, "weight", leave_parametrized=True)
             folded += 1
     return folded
+
+
+class MatmulConv1d(nn.Conv1d):
+    """A plain Conv1d (groups 1, dilation 1) computed as one matrix multiply over unfolded windows.
+
+    Same parameters and the same sums as ``nn.Conv1d``. On CPU it is ~1.3-1.9x faster (forward + backward)
+    for the wide, short inputs of the period discriminators' deep layers (e.g. 1024 -> 1024 channels over
+    ~20 positions), where oneDNN's direct convolution is inefficient; use ``nn.Conv1d`` elsewhere.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.groups != 1 or self.dilation != (1,) or self.padding_mode != "zeros" or isinstance(self.padding, str):
+            raise ValueError("MatmulConv1d supports groups=1, dilation=1, numeric zero padding only")
+
+    def _conv_forward(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+        n, c, _ = x.shape
+        k, stride, pad = self.kernel_size[0], self.stride[0], self.padding[0]
+        cols = F.pad(x, (pad, pad)).unfold(2, k, stride)  # (N, C, T_out, k)
+        t_out = cols.shape[2]
+        cols = cols.permute(0, 2, 1, 3).reshape(n * t_out, c * k)
+        w = weight.reshape(weight.shape[0], c * k)
+        out = torch.addmm(bias, cols, w.t()) if bias is not None else cols @ w.t()  # (N*T_out, out)
+        return out.view(n, t_out, -1).transpose(1, 2)

@@ -30,7 +30,7 @@ class ResBlock1(nn.Module):
         for c1, c2 in zip(self.convs1, self.convs2):
             xt = c1(F.leaky_relu(x, LRELU_SLOPE))
             xt = c2(F.leaky_relu(xt, LRELU_SLOPE))
-            x = x + xt
+            x = x + xt.float()  # under autocast: convs in low precision, the residual stream in fp32
         return x
 
 
@@ -47,7 +47,7 @@ class ResBlock2(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for conv in self.convs:
-            x = x + conv(F.leaky_relu(x, LRELU_SLOPE))
+            x = x + conv(F.leaky_relu(x, LRELU_SLOPE)).float()
         return x
 
 
@@ -81,12 +81,16 @@ class Generator(nn.Module):
             self.cond = nn.Conv1d(gin_channels, upsample_initial_channel, 1)
 
     def forward(self, x: torch.Tensor, g: torch.Tensor | None = None) -> torch.Tensor:
-        """x: (B, C, T) -> (B, 1, T * hop) in [-1, 1]."""
+        """x: (B, C, T) -> (B, 1, T * hop) in [-1, 1].
+
+        Under autocast the convolutions run in bf16/fp16 while the residual streams and the averages over
+        resblocks stay fp32 (the ``.float()`` calls; no-ops in fp32), which keeps the bf16 error small.
+        """
         x = self.conv_pre(x)
         if g is not None:
             x = x + self.cond(g)
         for i, up in enumerate(self.ups):
-            x = up(F.leaky_relu(x, LRELU_SLOPE))
+            x = up(F.leaky_relu(x, LRELU_SLOPE)).float()
             blocks = self.resblocks[i * self.num_kernels : (i + 1) * self.num_kernels]
             xs = blocks[0](x)
             for block in blocks[1:]:

@@ -3,8 +3,9 @@ duration discriminator.
 
 A period discriminator folds the waveform into ``period`` interleaved sub-sequences and runs (k x 1)
 convolutions along them. MeloTTS writes those as Conv2d with (k, 1) kernels; here they are the identical
-Conv1d over the folded batch ``(B * period, C, T / period)`` (same weights, same maths, faster on CPU).
-Real and generated audio go through each discriminator as one batch.
+Conv1d over the folded batch ``(B * period, C, T / period)`` (same weights, same maths).
+For the discriminator step, real and generated audio go through each discriminator as one batch; for the
+generator step the real audio runs without a graph (``real_graph=False``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from torch import nn
 from torch.nn import functional as F
 from torch.nn.utils.parametrizations import spectral_norm
 
-from melo.model.commons import LRELU_SLOPE, ChannelLayerNorm, get_padding, weight_norm
+from melo.model.commons import LRELU_SLOPE, ChannelLayerNorm, MatmulConv1d, get_padding, weight_norm
 
 __all__ = [
     "DiscriminatorOutput",
@@ -32,6 +33,12 @@ def _norm(use_spectral_norm: bool):
     return spectral_norm if use_spectral_norm else weight_norm
 
 
+def _conv(c_in: int, c_out: int, kernel_size: int, stride: int, padding: int) -> nn.Conv1d:
+    """Wide layers (>= 256 input channels) over few positions run as one matmul (same maths, faster on CPU)."""
+    conv = MatmulConv1d if c_in >= 256 else nn.Conv1d
+    return conv(c_in, c_out, kernel_size, stride, padding=padding)
+
+
 class PeriodDiscriminator(nn.Module):
     def __init__(self, period: int, channels: tuple[int, ...], kernel_size: int = 5, stride: int = 3,
                  use_spectral_norm: bool = False) -> None:
@@ -43,9 +50,9 @@ class PeriodDiscriminator(nn.Module):
         self.convs = nn.ModuleList()
         for i, c in enumerate(channels):
             last = i == len(channels) - 1
-            self.convs.append(norm(nn.Conv1d(c_in, c, kernel_size, 1 if last else stride, padding=pad)))
+            self.convs.append(norm(_conv(c_in, c, kernel_size, 1 if last else stride, pad)))
             c_in = c
-        self.conv_post = norm(nn.Conv1d(c_in, 1, 3, 1, padding=1))
+        self.conv_post = norm(_conv(c_in, 1, 3, 1, 1))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """x: (B, 1, T) -> logits (B, N) and feature maps."""
@@ -110,8 +117,20 @@ class MultiPeriodDiscriminator(nn.Module):
             + [PeriodDiscriminator(p, period_channels, period_kernel_size, period_stride, use_spectral_norm) for p in periods]
         )
 
-    def forward(self, real: torch.Tensor, fake: torch.Tensor) -> DiscriminatorOutput:
-        """real, fake: (B, 1, T) waveforms (pass ``fake.detach()`` for the discriminator step)."""
+    def forward(self, real: torch.Tensor, fake: torch.Tensor, real_graph: bool = True) -> DiscriminatorOutput:
+        """real, fake: (B, 1, T) waveforms (pass ``fake.detach()`` for the discriminator step).
+
+        ``real_graph=False`` (generator step, discriminator frozen) runs the real audio under ``no_grad``:
+        its feature maps are targets only, so building their graph (and back-propagating through it) is waste.
+        """
+        if not real_graph:
+            with torch.no_grad():
+                real_out = [d(real) for d in self.discriminators]
+            fake_out = [d(fake) for d in self.discriminators]
+            return DiscriminatorOutput(
+                real_logits=[r[0] for r in real_out], fake_logits=[f[0] for f in fake_out],
+                real_features=[r[1] for r in real_out], fake_features=[f[1] for f in fake_out],
+            )
         b = real.shape[0]
         both = torch.cat([real, fake], dim=0)
         out = DiscriminatorOutput([], [], [], [])
