@@ -207,3 +207,34 @@ def test_bf16_decoder_fast_path_is_close_to_fp32(config):
     assert fast.audio.dtype == torch.float32 and fast.audio.shape == fp32.audio.shape
     rel = float(torch.linalg.vector_norm(fast.audio - fp32.audio) / torch.linalg.vector_norm(fp32.audio))
     assert 0 < rel < BF16_MAX_RELATIVE_ERROR
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"use_duration_discriminator": False, "use_spk_conditioned_encoder": False, "use_noise_scaled_mas": False},
+        {"resblock": "2", "use_mel_posterior_encoder": True, "duration_discriminator_speaker_conditioned": True},
+    ],
+    ids=["switches-off", "variants-on"],
+)
+def test_config_switches_build_and_train(config, changes):
+    variant = config.replace(model=changes)
+    gen, discs = build(variant)
+    assert (discs.duration is None) == (not variant.model.use_duration_discriminator)
+    if variant.model.use_mel_posterior_encoder:
+        assert gen.enc_q.pre.in_channels == variant.data.n_mel_channels
+    opts = make_optimizers(gen, discs, variant)
+    b = batch(variant)
+    inputs = b.generator_inputs()
+    if variant.model.use_mel_posterior_encoder:
+        from melo.audio import spec_to_mel
+
+        d = variant.data
+        inputs["spec"] = spec_to_mel(b.spec, d.sampling_rate, d.filter_length, d.n_mel_channels, d.mel_fmin, d.resolved_mel_fmax)
+    for step in range(2):
+        result = train_step(gen, discs, opts, inputs, b.wav, variant, step)
+    assert bool(torch.isfinite(result.generator_total))
+    assert (result.duration_discriminator is None) == (discs.duration is None)
+    _all_have_gradients(gen, "generator")
+    if discs.duration is not None:
+        _all_have_gradients(discs.duration, "duration discriminator")
