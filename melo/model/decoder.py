@@ -29,7 +29,7 @@ class ResBlock1(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for c1, c2 in zip(self.convs1, self.convs2):
             xt = c1(F.leaky_relu(x, LRELU_SLOPE))
-            xt = c2(F.leaky_relu(xt, LRELU_SLOPE))
+            xt = c2(F.leaky_relu(xt, LRELU_SLOPE, inplace=True))  # xt is a conv output: safe in place
             x = x + xt.float()  # under autocast: convs in low precision, the residual stream in fp32
         return x
 

@@ -63,7 +63,7 @@ class PeriodDiscriminator(nn.Module):
         x = x.view(b, c, -1, self.period).permute(0, 3, 1, 2).reshape(b * self.period, c, -1)
         fmap = []
         for conv in self.convs:
-            x = F.leaky_relu(conv(x), LRELU_SLOPE)
+            x = F.leaky_relu(conv(x), LRELU_SLOPE, inplace=True)  # conv backward does not need its output
             fmap.append(x)
         x = self.conv_post(x)
         fmap.append(x)
@@ -87,7 +87,7 @@ class ScaleDiscriminator(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         fmap = []
         for conv in self.convs:
-            x = F.leaky_relu(conv(x), LRELU_SLOPE)
+            x = F.leaky_relu(conv(x), LRELU_SLOPE, inplace=True)  # conv backward does not need its output
             fmap.append(x)
         x = self.conv_post(x)
         fmap.append(x)

@@ -8,7 +8,8 @@ Differences from MeloTTS's loop that do not change the maths:
   generator step the real audio's features (targets only) are computed without a graph;
 * AdamW uses PyTorch's fused implementation (one pass over the parameters instead of a dozen);
 * the real mel is computed from the already-sliced linear spectrogram (mel is per frame);
-* no per-parameter gradient-norm bookkeeping.
+* no per-parameter gradient-norm bookkeeping;
+* gradients are freed right after each optimiser step, and in-place leaky ReLUs where autograd allows.
 """
 
 from __future__ import annotations
@@ -69,9 +70,11 @@ def make_optimizers(generator: torch.nn.Module, discriminators, config: Config, 
 
 
 def train_step(generator: SynthesizerTrn, discriminators, optimizers: Optimizers, inputs: dict[str, torch.Tensor],
-               wav: torch.Tensor, config: Config, step: int, autocast_dtype: torch.dtype | None = None) -> StepResult:
+               wav: torch.Tensor, config: Config, step: int, autocast_dtype: torch.dtype | None = None,
+               release_grads: bool = True) -> StepResult:
     """One full step. ``inputs``: the generator's forward arguments; ``wav``: (B, 1, T) real audio aligned with
-    ``inputs['spec']`` (frame j starts at sample j * hop)."""
+    ``inputs['spec']`` (frame j starts at sample j * hop). ``release_grads`` frees each network's gradients
+    right after its optimiser step (they are not needed until its next backward); pass False to inspect them."""
     d, t = config.data, config.train
     hop = d.hop_length
     device_type = wav.device.type
@@ -100,12 +103,18 @@ def train_step(generator: SynthesizerTrn, discriminators, optimizers: Optimizers
         optimizers.duration.zero_grad(set_to_none=True)
         loss_dur_disc.backward()
         optimizers.duration.step()
+        if release_grads:
+            optimizers.duration.zero_grad(set_to_none=True)
     with amp:
         d_out = mpd(real, fake.detach())
-    loss_disc = losses.discriminator_loss(d_out.real_logits, d_out.fake_logits).total
+    loss_disc_graph = losses.discriminator_loss(d_out.real_logits, d_out.fake_logits).total
+    loss_disc = loss_disc_graph.detach()
     optimizers.mpd.zero_grad(set_to_none=True)
-    loss_disc.backward()
+    loss_disc_graph.backward()
     optimizers.mpd.step()
+    if release_grads:
+        optimizers.mpd.zero_grad(set_to_none=True)
+    del d_out, loss_disc_graph
 
     # -- generator (discriminator weights frozen: their gradients would be thrown away) -------------
     frozen = [p for m in (mpd, dur_disc) if m is not None for p in m.parameters() if p.requires_grad]
@@ -129,6 +138,8 @@ def train_step(generator: SynthesizerTrn, discriminators, optimizers: Optimizers
         optimizers.generator.zero_grad(set_to_none=True)
         total.backward()
         optimizers.generator.step()
+        if release_grads:
+            optimizers.generator.zero_grad(set_to_none=True)
     finally:
         for p in frozen:
             p.requires_grad_(True)
