@@ -1,3 +1,17 @@
 import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def demo_corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The espeak-ng demo corpus (4 speakers, seed 0), built once per test session. Treat as read-only."""
+    from melo.demo.corpus import build_corpus
+
+    out = tmp_path_factory.mktemp("demo_corpus")
+    build_corpus(out, speakers=4, seed=0)
+    return out
