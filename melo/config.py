@@ -327,8 +327,8 @@ def _build(cls: type, raw: Any, prefix: str, source: str) -> Any:
     for key in raw:
         if key not in known:
             close = difflib.get_close_matches(key, known, n=1)
-            hint = f"; did you mean {prefix}{close[0]!r}?" if close else f"; known keys: {', '.join(sorted(known))}"
-            raise ConfigError(f"{source}: unknown key {prefix}{key!r}{hint}")
+            hint = f"; did you mean '{prefix}{close[0]}'?" if close else f"; known keys: {', '.join(sorted(known))}"
+            raise ConfigError(f"{source}: unknown key '{prefix}{key}'{hint}")
     kwargs = {}
     for key, value in raw.items():
         kwargs[key] = _coerce(hints[key], value, f"{prefix}{key}", source)

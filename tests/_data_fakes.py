@@ -11,8 +11,12 @@ import torch
 from melo.text.types import Phonemes, Segment
 
 
-class NothingToPronounceError(ValueError):
-    pass
+try:
+    from melo.text import NothingToPronounceError
+except ImportError:
+
+    class NothingToPronounceError(ValueError):  # type: ignore[no-redef]
+        pass
 
 
 def _lang_of(ch: str) -> str | None:
@@ -80,7 +84,13 @@ class FeatureExtractor:
 def install(monkeypatch) -> None:
     import melo.text
 
-    if not hasattr(melo.text, "phonemize"):
+    try:
+        import melo.text.english  # noqa: F401
+        import melo.text.korean  # noqa: F401
+        real_frontend = hasattr(melo.text, "phonemize")
+    except ImportError:
+        real_frontend = False
+    if not real_frontend:
         monkeypatch.setattr(melo.text, "phonemize", phonemize, raising=False)
         monkeypatch.setattr(melo.text, "NothingToPronounceError", NothingToPronounceError, raising=False)
     try:

@@ -1,6 +1,9 @@
+"""Shared fixtures. Tests never reach the network: the Hugging Face hub is offline for every test."""
+
 import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 from pathlib import Path  # noqa: E402
 

@@ -5,18 +5,19 @@ from __future__ import annotations
 import pytest
 import torch
 
-from melo.config import Config
 from melo.data import preprocess as P
 from melo.data.batch import Batch
 from melo.data.dataset import TextAudioDataset, collate
 from melo.data.sampler import DistributedBucketSampler
 
-from .test_data_preprocess import GOOD_TRAIN, messy  # noqa: F401  (fixture)
+import _data_fakes
+from data_messy import GOOD_TRAIN, build_messy_dataset
 
 
 @pytest.fixture()
-def prepared(messy: Config) -> P.PreparedData:  # noqa: F811
-    return P.prepare(messy, progress=False)
+def prepared(tmp_path, monkeypatch: pytest.MonkeyPatch) -> P.PreparedData:
+    _data_fakes.install(monkeypatch)
+    return P.prepare(build_messy_dataset(tmp_path), progress=False)
 
 
 def test_getitem_reads_only_caches(prepared: P.PreparedData, monkeypatch: pytest.MonkeyPatch) -> None:

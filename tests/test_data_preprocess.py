@@ -5,114 +5,19 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
+import _data_fakes
 import pytest
-import soundfile as sf
+from data_messy import GOOD_TRAIN, GOOD_VAL, SR, build_messy_dataset, expected_problems, tone, write_wav
 
 from melo.config import Config
 from melo.data import preprocess as P
-from melo.data.filelist import ERROR, FIXED, WARNING
 
-from . import _data_fakes
-
-SR = 44100
-
-
-def _tone(seconds: float, sr: int = SR, amp: float = 0.3, freq: float = 220.0, channels: int = 1) -> np.ndarray:
-    t = np.arange(int(seconds * sr)) / sr
-    x = (amp * np.sin(2 * np.pi * freq * t)).astype(np.float32)
-    return np.stack([x] * channels, axis=1) if channels > 1 else x
-
-
-def _write(path: Path, samples: np.ndarray, sr: int = SR) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    sf.write(str(path), np.clip(samples, -1, 1), sr, subtype="PCM_16")
-
-
-# (line, kind, severity) every bad row must produce; lines are 1-based in the list written below.
-TRAIN_LINES = [
-    ("wavs/good1.wav", "Hello there.", "alice", "EN", None),  # 1
-    ("wavs/good2.wav", "안녕하세요.", "bob", "KR", None),  # 2
-    ("wavs/good3.wav", "Good morning", "alice", "", None),  # 3 empty LANG: detect
-    ("wavs/good4.wav", "오늘 meeting 합니다", "bob", None, None),  # 4 no LANG field
-    ("wavs/corrupt.wav", "Corrupt bytes.", "alice", "EN", ("unreadable", ERROR)),  # 5
-    ("wavs/silent.wav", "Silence.", "alice", "EN", ("silent", ERROR)),  # 6
-    ("wavs/short.wav", "Short.", "alice", "EN", ("too-short", ERROR)),  # 7
-    ("wavs/long.wav", "Long.", "alice", "EN", ("too-long", ERROR)),  # 8
-    ("wavs/rate22k.wav", "Twenty two kilohertz.", "bob", "EN", ("resampled", FIXED)),  # 9
-    ("wavs/stereo.wav", "Stereo clip.", "bob", "EN", ("stereo", FIXED)),  # 10
-    ("wavs/clipped.wav", "Clipped clip.", "alice", "EN", ("clipped", WARNING)),  # 11
-    ("wavs/missing.wav", "Missing file.", "alice", "EN", ("missing-file", ERROR)),  # 12
-    ("wavs/good5.wav", "", "alice", "EN", ("empty-text", ERROR)),  # 13
-    ("wavs/good6.wav", "Bonjour.", "alice", "FR", ("unknown-language", ERROR)),  # 14
-    ("wavs/good7.wav", "😀😀", "alice", "", ("unpronounceable", ERROR)),  # 15
-    ("wavs/good1.wav", "Hello there.", "alice", "EN", ("duplicate", ERROR)),  # 16
-    ("wavs/zero.wav", "Zero samples.", "bob", "EN", ("empty-audio", ERROR)),  # 17
-    ("wavs/good8.wav", "Smile 😀 please", "bob", "EN", ("dropped-chars", WARNING)),  # 18
-]
-RAW_BAD_TRAIN = [
-    (b"wavs/good9.wav|Two fields only", ("field-count", ERROR)),  # 19
-    (b"wavs/good9.wav|a|b|alice|EN", ("stray-pipe", ERROR)),  # 20
-    ("wavs/good9.wav|caf\u00e9|alice|EN".encode("latin-1"), ("undecodable", ERROR)),  # 21
-]
-VAL_LINES = [
-    ("wavs/val1.wav", "Validation line.", "alice", "EN", None),  # 1
-    ("wavs/val2.wav", "Unseen speaker.", "carol", "EN", ("val-speaker-unseen", WARNING)),  # 2
-]
-GOOD_TRAIN = {1, 2, 3, 4, 9, 10, 11, 18}
-GOOD_VAL = {1, 2}
 
 
 @pytest.fixture()
 def messy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Config:
     _data_fakes.install(monkeypatch)
-    root = tmp_path / "data"
-    wavs = root / "wavs"
-    for i in range(1, 10):
-        _write(wavs / f"good{i}.wav", _tone(0.8 + 0.1 * i, freq=200 + 20 * i))
-    for name in ("val1", "val2"):
-        _write(wavs / f"{name}.wav", _tone(0.7, freq=330))
-    (wavs / "corrupt.wav").write_bytes(b"RIFF\x00\x01\x02not really a wave file" + bytes(range(200)))
-    _write(wavs / "silent.wav", np.zeros(SR, dtype=np.float32))
-    _write(wavs / "short.wav", _tone(0.1))
-    _write(wavs / "long.wav", _tone(3.5))
-    _write(wavs / "rate22k.wav", _tone(1.0, sr=22050), sr=22050)
-    _write(wavs / "stereo.wav", _tone(1.0, channels=2))
-    _write(wavs / "clipped.wav", _tone(1.0, amp=3.0))
-    _write(wavs / "zero.wav", np.zeros(0, dtype=np.float32))
-
-    def fmt(lines):
-        out = []
-        for wav, text, spk, lang, _ in lines:
-            fields = [wav, text, spk] + ([] if lang is None else [lang])
-            out.append("|".join(fields).encode("utf-8"))
-        return out
-
-    train = fmt(TRAIN_LINES) + [raw for raw, _ in RAW_BAD_TRAIN]
-    (root / "train_list.txt").write_bytes(b"\n".join(train) + b"\n")
-    (root / "val_list.txt").write_bytes(b"\n".join(fmt(VAL_LINES)) + b"\n")
-    return Config().replace(
-        data={
-            "training_files": str(root / "train_list.txt"),
-            "validation_files": str(root / "val_list.txt"),
-            "bert_model": "fake-encoder",
-            "max_audio_seconds": 3.0,
-            "n_speakers": 8,
-        }
-    )
-
-
-def _expected() -> set[tuple[str, int, str, str]]:
-    exp = set()
-    for i, (*_, bad) in enumerate(TRAIN_LINES, start=1):
-        if bad:
-            exp.add(("train_list.txt", i, *bad))
-    for j, (_, bad) in enumerate(RAW_BAD_TRAIN, start=len(TRAIN_LINES) + 1):
-        exp.add(("train_list.txt", j, *bad))
-    for i, (*_, bad) in enumerate(VAL_LINES, start=1):
-        if bad:
-            exp.add(("val_list.txt", i, *bad))
-    return exp
+    return build_messy_dataset(tmp_path)
 
 
 def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
@@ -122,7 +27,7 @@ def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
 def test_every_bad_row_is_reported_with_line_and_reason(messy: Config) -> None:
     prepared = P.prepare(messy, progress=False)
     found = {(p.filelist.name, p.line, p.kind, p.severity) for p in prepared.report.problems}
-    assert found == _expected()
+    assert found == expected_problems()
     for p in prepared.report.problems:
         assert str(p).startswith(f"{p.filelist}:{p.line}: ")
     report_txt = (prepared.cache_dir / "report.txt").read_text(encoding="utf-8")
@@ -171,7 +76,7 @@ def test_second_run_is_a_noop(messy: Config, monkeypatch: pytest.MonkeyPatch) ->
 def test_changed_wav_is_recomputed(messy: Config) -> None:
     first = P.prepare(messy, progress=False)
     wav = Path(messy.data.training_files).parent / "wavs" / "good1.wav"
-    _write(wav, _tone(1.5, freq=500))
+    write_wav(wav, tone(1.5, freq=500))
     assert not P.is_fresh(messy)
     second = P.prepare(messy, progress=False)
     assert second.report.computed["audio"] == 1

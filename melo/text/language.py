@@ -1,0 +1,150 @@
+"""Script-based language segmentation of cleaned text.
+
+Every character is classed by its script:
+
+* Hangul (syllables, conjoining and compatibility jamo) -> KR
+* kana (hiragana, katakana, the prolonged-sound mark) -> JP
+* Han ideographs -> JP when the sentence also holds kana, or when the caller's tag is JP; else ZH
+* Latin letters (accented ones too) -> EN
+* digits, spaces, punctuation and the symbols a language normaliser reads (``% & + @ $ ...``) -> neutral
+* anything else (emoji, other scripts) -> unreadable: reported by the caller and dropped
+
+Neutral stretches join the language around them. Between two different languages, a neutral stretch is
+split at its last space: what comes before joins the preceding segment, what comes after joins the
+following one, so ``meeting 3시`` reads ``3`` in Korean and ``忙, but`` keeps the comma with Chinese.
+Apostrophes and hyphens between Latin letters stay inside the English word. A text with no letters at
+all takes the caller's tag, or English.
+
+The tag never forces a script onto another language: English words in a Korean-tagged sentence stay
+English. It decides only what the script leaves open (Han as JP or ZH, and all-neutral text).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+__all__ = ["Run", "char_class", "segment_languages", "DEFAULT_LANGUAGE"]
+
+DEFAULT_LANGUAGE = "EN"
+
+KR, JP, ZH, EN = "KR", "JP", "ZH", "EN"
+_KANA = "KANA"
+_HAN = "HAN"
+NEUTRAL = "NEUTRAL"
+UNREADABLE = "UNREADABLE"
+
+# Symbols the per-language normalisers read (or punctuation they keep); these never decide a language.
+_NEUTRAL_SYMBOLS = frozenset("%&+@$€£¥₩#*/=<>°^_|\\~·・、。「」『』〜～…‥")
+_SENTENCE_END = re.compile(r"[.!?。！？\n]+")
+
+
+def char_class(ch: str) -> str:
+    """The script class of one character (see the module docstring)."""
+    o = ord(ch)
+    if 0xAC00 <= o <= 0xD7A3 or 0x1100 <= o <= 0x11FF or 0x3130 <= o <= 0x318F or 0xA960 <= o <= 0xA97F or 0xD7B0 <= o <= 0xD7FF:
+        return KR
+    if 0x3040 <= o <= 0x309F or 0x30A0 <= o <= 0x30FF or 0x31F0 <= o <= 0x31FF or 0xFF66 <= o <= 0xFF9F:
+        if ch in "・":  # katakana middle dot is punctuation
+            return NEUTRAL
+        return _KANA
+    if (
+        0x4E00 <= o <= 0x9FFF
+        or 0x3400 <= o <= 0x4DBF
+        or 0xF900 <= o <= 0xFAFF
+        or 0x20000 <= o <= 0x3134F
+        or ch in "々〆〇"
+    ):
+        return _HAN
+    if ch.isspace() or ch.isdigit() or ch in _NEUTRAL_SYMBOLS:
+        return NEUTRAL
+    cat = unicodedata.category(ch)
+    if cat.startswith("L"):
+        name = unicodedata.name(ch, "")
+        return EN if name.startswith("LATIN") else UNREADABLE
+    if cat.startswith("P"):
+        return NEUTRAL
+    return UNREADABLE
+
+
+@dataclass(frozen=True)
+class Run:
+    """A stretch ``text[start:end]`` of one language (or unreadable characters, ``language=None``)."""
+
+    language: str | None
+    start: int
+    end: int
+
+
+def _sentence_has_kana(text: str) -> list[bool]:
+    """Per character: does its sentence contain kana?"""
+    flags = [False] * len(text)
+    start = 0
+    bounds = [m.end() for m in _SENTENCE_END.finditer(text)] + [len(text)]
+    for end in bounds:
+        if end <= start:
+            continue
+        has = any(char_class(c) == _KANA for c in text[start:end])
+        if has:
+            for i in range(start, end):
+                flags[i] = True
+        start = end
+    return flags
+
+
+def segment_languages(text: str, tag: str | None = None) -> tuple[list[Run], list[tuple[int, str]]]:
+    """Split cleaned ``text`` into language runs.
+
+    Returns ``(runs, unreadable)``: runs cover the readable text in order (neutral characters assigned),
+    and ``unreadable`` lists ``(index, char)`` of characters no language reads.
+    """
+    if not text:
+        return [], []
+    kana_flags = _sentence_has_kana(text) if any(char_class(c) == _HAN for c in text) else None
+    labels: list[str] = []
+    unreadable: list[tuple[int, str]] = []
+    for i, ch in enumerate(text):
+        cls = char_class(ch)
+        if cls == _KANA:
+            cls = JP
+        elif cls == _HAN:
+            cls = JP if (tag == JP or (kana_flags is not None and kana_flags[i])) else ZH
+        elif cls == UNREADABLE:
+            unreadable.append((i, ch))
+        labels.append(cls)
+
+    # Assign neutral (and unreadable, so they don't split a segment) stretches to a neighbour.
+    n = len(text)
+    i = 0
+    while i < n:
+        if labels[i] not in (NEUTRAL, UNREADABLE):
+            i += 1
+            continue
+        j = i
+        while j < n and labels[j] in (NEUTRAL, UNREADABLE):
+            j += 1
+        prev = labels[i - 1] if i > 0 else None
+        nxt = labels[j] if j < n else None
+        if prev is None and nxt is None:
+            fill_before = fill_after = tag or DEFAULT_LANGUAGE
+            split = j
+        elif prev is None or nxt is None or prev == nxt:
+            fill_before = fill_after = prev or nxt  # type: ignore[assignment]
+            split = j
+        else:
+            fill_before, fill_after = prev, nxt
+            stretch = text[i:j]
+            last_space = stretch.rfind(" ")
+            split = i + last_space + 1 if last_space >= 0 else j
+        for k in range(i, j):
+            labels[k] = fill_before if k < split else fill_after
+        i = j
+
+    runs: list[Run] = []
+    start = 0
+    for k in range(1, n + 1):
+        if k == n or labels[k] != labels[start]:
+            runs.append(Run(labels[start], start, k))
+            start = k
+    return runs, unreadable
