@@ -92,7 +92,8 @@ def build_messy_dataset(tmp_path: Path) -> Config:
             "bert_model": "fake-encoder",
             "max_audio_seconds": 3.0,
             "n_speakers": 8,
-        }
+        },
+        model={"bert_channels": 8},
     )
 
 

@@ -235,7 +235,7 @@ def prepare(
             )
 
     good = [s for s in row_states if s.ok]
-    _fill_features(good, data, cache_dir, device, progress, report)
+    _fill_features(good, data, config.model.bert_channels, cache_dir, device, progress, report)
 
     manifests = {}
     for split, filelist in (("train", data.training_files), ("val", data.validation_files)):
@@ -599,12 +599,22 @@ def phonemes_from_dict(d: dict[str, Any]) -> Any:
 # -- features -------------------------------------------------------------------------------------
 
 
-def _fill_features(good: list[_RowState], data: DataConfig, cache_dir: Path, device: str, progress: bool, report: Report) -> None:
+def _fill_features(
+    good: list[_RowState], data: DataConfig, bert_channels: int, cache_dir: Path, device: str, progress: bool, report: Report
+) -> None:
     if not good:
         return
-    from melo.features import FeatureExtractor
+    from melo.features import FeatureExtractor, ModelUnavailableError
 
-    extractor = FeatureExtractor.from_config(data, device=device)
+    try:
+        extractor = FeatureExtractor.from_config(data, device=device)
+    except ModelUnavailableError as e:
+        raise DataError(f"text encoder data.bert_model={data.bert_model!r} is unavailable: {e}") from e
+    if extractor.hidden_size != bert_channels:
+        raise DataError(
+            f"data.bert_model {data.bert_model!r} has hidden size {extractor.hidden_size} "
+            f"but model.bert_channels is {bert_channels}; they must be equal"
+        )
     fingerprint = extractor.fingerprint()
     todo: dict[str, _RowState] = {}
     for st in good:
