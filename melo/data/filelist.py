@@ -23,10 +23,10 @@ __all__ = [
     "FilelistParse",
     "Problem",
     "Row",
-    "SpeakerIds",
     "assign_speaker_ids",
     "parse_filelist",
     "parse_filelists",
+    "unseen_val_speakers",
 ]
 
 logger = logging.getLogger(__name__)
@@ -173,27 +173,23 @@ def parse_filelists(train: str | Path, val: str | Path) -> tuple[FilelistParse, 
     return parse_filelist(train, "train", seen), parse_filelist(val, "val", seen)
 
 
-@dataclass(frozen=True)
-class SpeakerIds:
-    spk2id: dict[str, int]
-    problems: list[Problem]
-    new_speakers: list[str]
-
-
-def assign_speaker_ids(train_rows: list[Row], val_rows: list[Row], existing: dict[str, int] | None = None) -> SpeakerIds:
+def assign_speaker_ids(train_rows: list[Row], val_rows: list[Row], existing: dict[str, int] | None = None) -> dict[str, int]:
     """Speaker -> id in order of first appearance (train, then val), after any ``existing`` mapping.
 
     Ids already in ``existing`` (e.g. a config's ``spk2id`` from an earlier run) are kept; new speakers
-    get the next free ids. A val speaker absent from train is reported as a warning on its first val line.
+    get the next free ids, so adding data never renumbers a trained speaker.
     """
     spk2id = dict(existing or {})
-    new: list[str] = []
     next_id = max(spk2id.values(), default=-1) + 1
     for row in [*train_rows, *val_rows]:
         if row.speaker not in spk2id:
             spk2id[row.speaker] = next_id
             next_id += 1
-            new.append(row.speaker)
+    return spk2id
+
+
+def unseen_val_speakers(train_rows: list[Row], val_rows: list[Row]) -> list[Problem]:
+    """A warning on the first val line of each speaker that has no (usable) training row."""
     train_speakers = {r.speaker for r in train_rows}
     problems: list[Problem] = []
     reported: set[str] = set()
@@ -205,8 +201,8 @@ def assign_speaker_ids(train_rows: list[Row], val_rows: list[Row], existing: dic
                     row.filelist,
                     row.line,
                     "val-speaker-unseen",
-                    f"speaker {row.speaker!r} has no training rows (its embedding will stay untrained)",
+                    f"speaker {row.speaker!r} has no usable training rows (its embedding will stay untrained)",
                     WARNING,
                 )
             )
-    return SpeakerIds(spk2id=spk2id, problems=problems, new_speakers=new)
+    return problems

@@ -32,7 +32,16 @@ import numpy as np
 
 from melo.config import Config, DataConfig
 from melo.data import cache as C
-from melo.data.filelist import ERROR, FIXED, WARNING, Problem, Row, assign_speaker_ids, parse_filelists
+from melo.data.filelist import (
+    ERROR,
+    FIXED,
+    WARNING,
+    Problem,
+    Row,
+    assign_speaker_ids,
+    parse_filelists,
+    unseen_val_speakers,
+)
 
 __all__ = [
     "CLIP_FRACTION",
@@ -210,20 +219,22 @@ def prepare(
     report.problems += train_parse.problems + val_parse.problems
     report.rows["train"] = len(train_parse.rows) + _count_line_problems(train_parse.problems)
     report.rows["val"] = len(val_parse.rows) + _count_line_problems(val_parse.problems)
-    speakers = assign_speaker_ids(train_parse.rows, val_parse.rows, data.spk2id)
-    report.problems += speakers.problems
-    if len(speakers.spk2id) > data.n_speakers:
+    spk2id = assign_speaker_ids(train_parse.rows, val_parse.rows, data.spk2id)
+    if len(spk2id) > data.n_speakers:
         raise DataError(
-            f"found {len(speakers.spk2id)} speakers in {data.training_files} and {data.validation_files}, "
-            f"but data.n_speakers is {data.n_speakers}; raise n_speakers to at least {len(speakers.spk2id)}"
+            f"found {len(spk2id)} speakers in {data.training_files} and {data.validation_files}, "
+            f"but data.n_speakers is {data.n_speakers}; raise n_speakers to at least {len(spk2id)}"
         )
-    resolved = config.replace(data={"spk2id": speakers.spk2id})
+    resolved = config.replace(data={"spk2id": spk2id})
     rows = train_parse.rows + val_parse.rows
 
     index = C.WavHashIndex(cache_dir / "wav_index.json")
     row_states = _measure_rows(rows, data, cache_dir, index, workers, progress, report)
     if index.save():
         wrote.append(str(index.path))
+    report.problems += unseen_val_speakers(
+        [s.row for s in row_states if s.ok and s.row.split == "train"], [s.row for s in row_states if s.row.split == "val"]
+    )
 
     if strict:
         serious = [p for p in report.problems if p.severity in (ERROR, WARNING)]
