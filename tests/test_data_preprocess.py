@@ -132,7 +132,7 @@ def test_cli_exit_status_and_stderr(messy: Config, tmp_path: Path, capsys: pytes
     assert main(["--config", str(cfg), "--no-progress"]) == 0
     captured = capsys.readouterr()
     assert f"{messy.data.training_files}:12: audio file not found" in captured.err
-    assert "split   rows  good" in captured.out
+    assert "split   rows  good     audio" in captured.out
     assert main(["--config", str(cfg), "--no-progress", "--strict"]) == 2
 
     # no good training row left -> non-zero

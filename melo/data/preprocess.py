@@ -158,9 +158,11 @@ class Report:
 
     def summary_table(self) -> str:
         kinds = Counter((p.kind, p.severity) for p in self.problems)
-        out = ["split   rows  good  hours", "------  ----  ----  -----"]
+        out = ["split   rows  good     audio", "------  ----  ----  --------"]
         for split in ("train", "val"):
-            out.append(f"{split:<6}  {self.rows[split]:>4}  {self.good[split]:>4}  {self.audio_seconds[split] / 3600:>5.2f}")
+            secs = round(self.audio_seconds[split])
+            audio = f"{secs // 3600}:{secs // 60 % 60:02d}:{secs % 60:02d}"
+            out.append(f"{split:<6}  {self.rows[split]:>4}  {self.good[split]:>4}  {audio:>8}")
         if kinds:
             out += ["", "problem               severity  rows", "--------------------  --------  ----"]
             for (kind, severity), n in sorted(kinds.items()):
