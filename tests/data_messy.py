@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -58,8 +59,9 @@ GOOD_TRAIN = {1, 2, 3, 4, 9, 10, 11, 18}
 GOOD_VAL = {1, 2}
 
 
-def build_messy_dataset(tmp_path: Path) -> Config:
-    """Write a filelist pair with every kind of bad row (and its wavs) under ``tmp_path``; return its config."""
+def build_messy_dataset(tmp_path: Path, encoder_dir: Path) -> Config:
+    """Write a filelist pair with every kind of bad row (and its wavs) under ``tmp_path``; return its config
+    (text encoder: the tiny stand-in in ``encoder_dir``)."""
     root = tmp_path / "data"
     wavs = root / "wavs"
     for i in range(1, 10):
@@ -89,11 +91,11 @@ def build_messy_dataset(tmp_path: Path) -> Config:
         data={
             "training_files": str(root / "train_list.txt"),
             "validation_files": str(root / "val_list.txt"),
-            "bert_model": "fake-encoder",
+            "bert_model": str(encoder_dir),
             "max_audio_seconds": 3.0,
             "n_speakers": 8,
         },
-        model={"bert_channels": 8},
+        model={"bert_channels": json.loads((encoder_dir / "config.json").read_text())["hidden_size"]},
     )
 
 

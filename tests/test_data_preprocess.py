@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
-import _data_fakes
 import pytest
 from data_messy import GOOD_TRAIN, GOOD_VAL, SR, build_messy_dataset, expected_problems, tone, write_wav
 
@@ -15,9 +15,8 @@ from melo.data import preprocess as P
 
 
 @pytest.fixture()
-def messy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Config:
-    _data_fakes.install(monkeypatch)
-    return build_messy_dataset(tmp_path)
+def messy(tmp_path: Path, tiny_encoder_dir: Path) -> Config:
+    return build_messy_dataset(tmp_path, tiny_encoder_dir)
 
 
 def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
@@ -53,17 +52,14 @@ def test_second_run_is_a_noop(messy: Config, monkeypatch: pytest.MonkeyPatch) ->
     assert P.is_fresh(messy)
     before = _snapshot(first.cache_dir)
 
-    import importlib
-
+    import melo.features
     import melo.text
-
-    features = importlib.import_module("melo.features")
 
     def boom(*a, **k):  # noqa: ANN002, ANN003
         raise AssertionError("recomputed on a warm run")
 
     monkeypatch.setattr(melo.text, "phonemize", boom)
-    monkeypatch.setattr(features.FeatureExtractor, "extract_batch", boom)
+    monkeypatch.setattr(melo.features.FeatureExtractor, "extract_batch", boom)
     monkeypatch.setattr("melo.audio.load_audio", boom)
     second = P.prepare(messy, progress=False)
     assert second.wrote == ()
@@ -103,11 +99,18 @@ def test_sampling_rate_invalidates_audio_only(messy: Config) -> None:
     assert 9 not in resampled and {1, 2, 3, 4} <= resampled
 
 
-@pytest.mark.parametrize("change", [{"bert_model": "another-encoder"}, {"bert_layer": -2}])
-def test_encoder_change_invalidates_features_only(messy: Config, change: dict) -> None:
+@pytest.mark.parametrize("change", ["bert_model", "bert_layer"])
+def test_encoder_change_invalidates_features_only(messy: Config, change: str, tmp_path: Path) -> None:
+    if change == "bert_model":
+        other = tmp_path / "another_encoder"
+        shutil.copytree(messy.data.bert_model, other)
+        changed = messy.replace(data={"bert_model": str(other)})
+    else:
+        changed = messy.replace(data={"bert_layer": -2})
     first = P.prepare(messy, progress=False)
     a = P.load_manifest(first.train_manifest).items
-    second = P.prepare(messy.replace(data=change), progress=False)
+    assert not P.is_fresh(changed)
+    second = P.prepare(changed, progress=False)
     assert second.report.computed["features"] == first.report.computed["features"] > 0
     assert second.report.computed["audio"] == 0 and second.report.computed["phonemes"] == 0
     b = P.load_manifest(second.train_manifest).items
