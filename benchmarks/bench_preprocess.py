@@ -12,6 +12,7 @@ Measures, in one run on one machine (compare the ratios, not the absolute times)
 
 from __future__ import annotations
 
+import logging
 import os
 import statistics
 import sys
@@ -51,6 +52,7 @@ def main() -> None:
     from melo.testing.tiny_encoder import build_tiny_encoder
 
     torch.set_num_threads(1)
+    logging.getLogger("melo.features").setLevel(logging.ERROR)  # the tiny stand-in warns on every load
     tmp = Path(tempfile.mkdtemp(prefix="bench-preprocess-"))
     corpus_s, info = _timed(lambda: build_corpus(tmp / "corpus", speakers=4, seed=0))
     encoder = build_tiny_encoder(tmp / "tiny_encoder")
