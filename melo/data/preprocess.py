@@ -16,7 +16,7 @@ of audio in all (about 1 GB per hour). Loading both took about half the time of 
 and recomputing the STFT (1.9x on the demo corpus, 3x on an idle machine for a 3 s clip), and keeps the
 DataLoader workers free for the model's own work, so the dataset never runs an STFT. Text artefacts are
 negligible (~1 KB/s phonemes; features are fp16, ``bert_channels`` x phone positions: ~2 KB/s for the
-tiny 64-d encoder, ~35 KB/s for bge-m3's 1024 dims).
+tiny 64-d encoder, ~37 KB/s for bge-m3's 1024 dims).
 Every clip is trimmed to a whole number of hops before its spectrogram is taken, so
 ``wav_length == spec_length * hop_length`` exactly.
 """
