@@ -155,3 +155,10 @@ def test_workers_give_the_same_caches(messy: Config, tmp_path: Path) -> None:
         pb = Path(two.cache_dir) / "audio" / x.audio[:2] / f"{x.audio}.npz"
         assert pa.read_bytes() == pb.read_bytes()
     assert os.path.exists(two.cache_dir / "report.txt")
+
+
+def test_is_fresh_ignores_training_settings(messy: Config) -> None:
+    P.prepare(messy, progress=False)
+    assert P.is_fresh(messy.replace(train={"learning_rate": 1e-4}))
+    assert not P.is_fresh(messy.replace(data={"add_blank": False}))
+    assert not P.is_fresh(messy.replace(data={"validation_files": messy.data.training_files}))

@@ -242,6 +242,7 @@ def prepare(
         [s.row for s in row_states if s.ok and s.row.split == "train"], [s.row for s in row_states if s.row.split == "val"]
     )
 
+    report.problems.sort(key=lambda p: (str(p.filelist) != str(data.training_files), str(p.filelist), p.line))
     if strict:
         serious = [p for p in report.problems if p.severity in (ERROR, WARNING)]
         if serious:
@@ -276,7 +277,6 @@ def prepare(
     config_path = cache_dir / "config.json"
     if C.write_if_changed(config_path, (resolved.to_json() + "\n").encode("utf-8")):
         wrote.append(str(config_path))
-    report.problems.sort(key=lambda p: (str(p.filelist) != str(data.training_files), str(p.filelist), p.line))
     wrote += _write_report(cache_dir, report)
     if report.good["train"] == 0:
         logger.error("no usable training rows in %s", data.training_files)
@@ -294,7 +294,7 @@ def prepare(
 def is_fresh(config: Config) -> bool:
     """Cheap check (reads no audio): would ``prepare(config)`` find every artefact in place?
 
-    True when the saved resolved config matches ``config`` (ignoring ``spk2id``), both filelists are
+    True when the saved data config matches ``config.data`` (ignoring ``spk2id``), both filelists are
     byte-identical to the ones the manifests were built from, every listed wav still has the size and
     mtime it was hashed with and every cache file a manifest names exists. Encoder weights changed in
     place are not detected; ``prepare`` is the authority and is itself fast when everything is fresh.
@@ -308,8 +308,8 @@ def is_fresh(config: Config) -> bool:
         index = json.loads((cache_dir / "wav_index.json").read_text(encoding="utf-8"))
     except (OSError, ValueError, ConfigError):
         return False
-    if saved.replace(data={"spk2id": {}}).to_json() != config.replace(data={"spk2id": {}}).to_json():
-        return False
+    if {**saved.to_dict()["data"], "spk2id": None} != {**config.to_dict()["data"], "spk2id": None}:
+        return False  # only the data section shapes the caches; train/model changes do not matter here
     for split, filelist in (("train", data.training_files), ("val", data.validation_files)):
         try:
             raw = json.loads(manifest_path(cache_dir, filelist, split).read_text(encoding="utf-8"))
