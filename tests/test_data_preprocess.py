@@ -162,3 +162,20 @@ def test_is_fresh_ignores_training_settings(messy: Config) -> None:
     assert P.is_fresh(messy.replace(train={"learning_rate": 1e-4}))
     assert not P.is_fresh(messy.replace(data={"add_blank": False}))
     assert not P.is_fresh(messy.replace(data={"validation_files": messy.data.training_files}))
+
+
+def test_changed_text_and_deleted_entry_recompute_only_themselves(messy: Config) -> None:
+    P.prepare(messy, progress=False)
+    train = Path(messy.data.training_files)
+    lines = train.read_bytes().split(b"\n")
+    lines[0] = b"wavs/good1.wav|Hello again.|alice|EN"
+    train.write_bytes(b"\n".join(lines))
+    changed = P.prepare(messy, progress=False)
+    assert (changed.report.computed["audio"], changed.report.computed["phonemes"], changed.report.computed["features"]) == (0, 1, 1)
+    item = P.load_manifest(changed.train_manifest).items[0]
+    assert item.text == "Hello again."
+    manifest = P.load_manifest(changed.train_manifest)
+    manifest.audio_path(manifest.items[1]).unlink()  # e.g. an interrupted copy of the cache
+    repaired = P.prepare(messy, progress=False)
+    assert (repaired.report.computed["audio"], repaired.report.computed["phonemes"], repaired.report.computed["features"]) == (1, 0, 0)
+    assert manifest.audio_path(manifest.items[1]).exists()
