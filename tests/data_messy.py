@@ -50,6 +50,7 @@ RAW_BAD_TRAIN = [
     (b"wavs/good9.wav|Two fields only", ("field-count", ERROR)),  # 19
     (b"wavs/good9.wav|a|b|alice|EN", ("stray-pipe", ERROR)),  # 20
     ("wavs/good9.wav|caf\u00e9|alice|EN".encode("latin-1"), ("undecodable", ERROR)),  # 21
+    (b"wavs/nan.wav|Not a number.|alice|EN", ("unreadable", ERROR)),  # 22: float wav holding NaN
 ]
 VAL_LINES = [
     ("wavs/val1.wav", "Validation line.", "alice", "EN", None),  # 1
@@ -76,6 +77,9 @@ def build_messy_dataset(tmp_path: Path, encoder_dir: Path) -> Config:
     write_wav(wavs / "stereo.wav", tone(1.0, channels=2))
     write_wav(wavs / "clipped.wav", tone(1.0, amp=3.0))
     write_wav(wavs / "zero.wav", np.zeros(0, dtype=np.float32))
+    nan = tone(1.0)
+    nan[100] = np.nan
+    sf.write(str(wavs / "nan.wav"), nan, SR, subtype="FLOAT")
 
     def fmt(lines):
         out = []

@@ -413,7 +413,7 @@ def _measure_rows(
         meta_path = C.shard_path(cache_dir, "audio", st.audio_key, ".json")
         st.audio = _read_json(meta_path) if meta_path.exists() else None
         need_arrays = st.audio is None or (
-            _audio_usable(st.audio, data) and not C.shard_path(cache_dir, "audio", st.audio_key, ".npz").exists()
+            _audio_usable(st.audio, data.min_audio_seconds, data.max_audio_seconds) and not C.shard_path(cache_dir, "audio", st.audio_key, ".npz").exists()
         )
         if need_arrays:
             jobs[("audio", st.audio_key)] = _Job(
@@ -455,7 +455,7 @@ def _judge(st: _RowState, data: DataConfig, report: Report) -> bool:
         add("silent", f"silent audio {row.wav.name} (peak {audio['peak']:.1e} < {SILENCE_PEAK:g})")
     else:
         seconds = audio["samples"] / data.sampling_rate
-        if seconds < data.min_audio_seconds:
+        if seconds < data.min_audio_seconds or audio["frames"] == 0:
             add("too-short", f"too short: {seconds:.2f} s < data.min_audio_seconds {data.min_audio_seconds:g} s")
         elif seconds > data.max_audio_seconds:
             add("too-long", f"too long: {seconds:.2f} s > data.max_audio_seconds {data.max_audio_seconds:g} s")
@@ -474,14 +474,16 @@ def _judge(st: _RowState, data: DataConfig, report: Report) -> bool:
         if text.get("unknown_phones"):
             add("unknown-phones", f"phones not in the symbol table (read as UNK): {' '.join(text['unknown_phones'])}", WARNING)
     report.problems += problems
-    return not any(p.severity == ERROR for p in problems)
+    ok = not any(p.severity == ERROR for p in problems)
+    assert not ok or _audio_usable(audio, data.min_audio_seconds, data.max_audio_seconds)
+    return ok
 
 
-def _audio_usable(audio: dict[str, Any], data: DataConfig) -> bool:
-    if audio.get("error") or audio["samples"] == 0 or audio["peak"] < SILENCE_PEAK:
+def _audio_usable(audio: dict[str, Any], min_seconds: float, max_seconds: float) -> bool:
+    """The one rule for "these measured facts make a trainable clip" (the job and the report both use it)."""
+    if audio.get("error") or audio["samples"] == 0 or audio["frames"] == 0 or audio["peak"] < SILENCE_PEAK:
         return False
-    seconds = audio["samples"] / data.sampling_rate
-    return data.min_audio_seconds <= seconds <= data.max_audio_seconds
+    return min_seconds <= audio["samples"] / audio["sampling_rate"] <= max_seconds
 
 
 def _run_jobs(jobs: list[_Job], workers: int, progress: bool, data: DataConfig) -> list[dict[str, Any]]:
@@ -536,9 +538,9 @@ def _audio_job(job: _Job, limits: tuple[float, float]) -> dict[str, Any]:
         peak=peak,
         clipped_fraction=float(np.mean(np.abs(samples) >= CLIP_LEVEL)) if samples.size else 0.0,
     )
-    seconds = samples.shape[0] / job.sampling_rate
-    usable = samples.size and peak >= SILENCE_PEAK and limits[0] <= seconds <= limits[1] and frames > 0
-    if usable:
+    if not np.isfinite(samples).all():
+        meta["error"] = "non-finite samples (NaN or infinity)"
+    if _audio_usable(meta, *limits):
         wav16 = np.round(np.clip(samples[: frames * job.hop_length], -1.0, 1.0) * 32767.0).astype(np.int16)
         wav = torch.from_numpy(wav16.astype(np.float32) / 32768.0)
         spec = spectrogram(wav, job.filter_length, job.hop_length, job.win_length)[0]  # (F, frames)
