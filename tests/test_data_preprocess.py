@@ -179,3 +179,17 @@ def test_changed_text_and_deleted_entry_recompute_only_themselves(messy: Config)
     repaired = P.prepare(messy, progress=False)
     assert (repaired.report.computed["audio"], repaired.report.computed["phonemes"], repaired.report.computed["features"]) == (1, 0, 0)
     assert manifest.audio_path(manifest.items[1]).exists()
+
+
+def test_load_prepared_reads_back_without_the_encoder(messy: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(P.DataError, match="run python -m melo.preprocess"):
+        P.load_prepared(messy)
+    prepared = P.prepare(messy, progress=False)
+    import melo.features
+
+    monkeypatch.setattr(melo.features.FeatureExtractor, "from_config", None)  # would fail if called
+    loaded = P.load_prepared(messy)
+    assert loaded.config == prepared.config
+    assert (loaded.train_manifest, loaded.val_manifest) == (prepared.train_manifest, prepared.val_manifest)
+    assert [str(p) for p in loaded.report.problems] == [str(p) for p in prepared.report.problems]
+    assert loaded.report.good == prepared.report.good

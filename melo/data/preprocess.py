@@ -58,6 +58,7 @@ __all__ = [
     "Report",
     "is_fresh",
     "load_manifest",
+    "load_prepared",
     "prepare",
     "resolve_cache_dir",
 ]
@@ -288,6 +289,44 @@ def prepare(
         val_manifest=manifests["val"],
         report=report,
         wrote=tuple(wrote),
+    )
+
+
+def load_prepared(config: Config) -> PreparedData:
+    """What :func:`prepare` wrote for ``config``, read back without validating or loading the encoder.
+
+    For DDP ranks other than 0 (after rank 0's ``prepare`` and a barrier), and for tools that only read.
+    Raises :class:`DataError` when the cache folder lacks a prepared config or manifests.
+    """
+    from melo.config import ConfigError, load_config
+
+    data = config.data
+    cache_dir = resolve_cache_dir(data)
+    config_path = cache_dir / "config.json"
+    train_manifest = manifest_path(cache_dir, data.training_files, "train")
+    val_manifest = manifest_path(cache_dir, data.validation_files, "val")
+    try:
+        resolved = load_config(config_path)
+        raw = json.loads((cache_dir / "report.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, ConfigError) as e:
+        raise DataError(f"{cache_dir}: no prepared data ({e}); run python -m melo.preprocess first") from None
+    for path in (train_manifest, val_manifest):
+        if not path.exists():
+            raise DataError(f"{path}: manifest missing; run python -m melo.preprocess first")
+    report = Report(
+        problems=[Problem(Path(p["filelist"]), p["line"], p["kind"], p["message"], p["severity"]) for p in raw["problems"]],
+        rows=Counter(raw["rows"]),
+        good=Counter(raw["good"]),
+        audio_seconds=Counter(raw["audio_seconds"]),
+    )
+    return PreparedData(
+        config=resolved,
+        cache_dir=cache_dir,
+        config_path=config_path,
+        train_manifest=train_manifest,
+        val_manifest=val_manifest,
+        report=report,
+        wrote=(),
     )
 
 
