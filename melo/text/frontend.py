@@ -29,11 +29,17 @@ class NothingToPronounceError(ValueError):
     """The text holds nothing any language can read."""
 
 
+_LOADED: dict[str, ModuleType] = {}
+
+
 def backend(language: str) -> ModuleType:
     """The G2P module of ``language``, imported on first use."""
-    lang = validate_language(language)
-    assert lang is not None
-    return importlib.import_module(_BACKEND_MODULES[lang])
+    mod = _LOADED.get(language)
+    if mod is None:
+        lang = validate_language(language)
+        assert lang is not None
+        mod = _LOADED[lang] = importlib.import_module(_BACKEND_MODULES[lang])
+    return mod
 
 
 def phonemize(text: str, language: str | None = None) -> Phonemes:
