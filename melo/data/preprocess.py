@@ -408,7 +408,6 @@ class _Job:
     key: str
     cache_dir: str
     wav: str = ""
-    need_arrays: bool = False
     text: str = ""
     language: str | None = None
     sampling_rate: int = 0
@@ -451,12 +450,11 @@ def _measure_rows(
             continue
         meta_path = C.shard_path(cache_dir, "audio", st.audio_key, ".json")
         st.audio = _read_json(meta_path) if meta_path.exists() else None
-        need_arrays = st.audio is None or (
-            _audio_usable(st.audio, data.min_audio_seconds, data.max_audio_seconds) and not C.shard_path(cache_dir, "audio", st.audio_key, ".npz").exists()
-        )
-        if need_arrays:
+        arrays = C.shard_path(cache_dir, "audio", st.audio_key, ".npz")
+        # measured before: recompute only a usable clip whose arrays are missing (e.g. limits were widened)
+        if st.audio is None or (_audio_usable(st.audio, data.min_audio_seconds, data.max_audio_seconds) and not arrays.exists()):
             jobs[("audio", st.audio_key)] = _Job(
-                "audio", st.audio_key, str(cache_dir), wav=str(row.wav), need_arrays=True,
+                "audio", st.audio_key, str(cache_dir), wav=str(row.wav),
                 sampling_rate=data.sampling_rate, filter_length=data.filter_length,
                 hop_length=data.hop_length, win_length=data.win_length,
             )
