@@ -193,3 +193,12 @@ def test_load_prepared_reads_back_without_the_encoder(messy: Config, monkeypatch
     assert (loaded.train_manifest, loaded.val_manifest) == (prepared.train_manifest, prepared.val_manifest)
     assert [str(p) for p in loaded.report.problems] == [str(p) for p in prepared.report.problems]
     assert loaded.report.good == prepared.report.good
+
+
+def test_widening_the_length_limit_admits_the_long_clip(messy: Config) -> None:
+    first = P.prepare(messy, progress=False)
+    assert any(p.kind == "too-long" for p in first.report.problems)
+    wider = P.prepare(messy.replace(data={"max_audio_seconds": 4.0}), progress=False)
+    assert not any(p.kind == "too-long" for p in wider.report.problems)
+    assert wider.report.computed["audio"] == 1  # only long.wav's arrays; its measurements were cached
+    assert wider.report.good["train"] == first.report.good["train"] + 1
