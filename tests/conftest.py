@@ -5,9 +5,9 @@ import os
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from pathlib import Path
+from pathlib import Path  # noqa: E402
 
-import pytest
+import pytest  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -16,3 +16,13 @@ def tiny_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from melo.testing.tiny_encoder import build_tiny_encoder
 
     return build_tiny_encoder(tmp_path_factory.mktemp("tiny_encoder"))
+
+
+@pytest.fixture(scope="session")
+def demo_corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The espeak-ng demo corpus (4 speakers, seed 0), built once per test session. Treat as read-only."""
+    from melo.demo.corpus import build_corpus
+
+    out = tmp_path_factory.mktemp("demo_corpus")
+    build_corpus(out, speakers=4, seed=0)
+    return out
