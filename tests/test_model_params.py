@@ -1,0 +1,28 @@
+"""Parameter counts of the full config against MeloTTS's, with the documented differences."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+
+def _load_script():
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "model_params.py"
+    spec = importlib.util.spec_from_file_location("model_params", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_full_model_parameter_counts_match_meloTTS_up_to_the_documented_differences(capsys):
+    script = _load_script()
+    c = script.counts()
+    print(script.table(c))  # visible with -s; the same table is in benchmarks/results/model_params.md
+    melo = script.MELO
+    assert (c["generator"] + script.JA_BERT_PROJ) / 1e6 == pytest.approx(melo["generator"], abs=0.005)
+    assert (c["inference"] + script.JA_BERT_PROJ) / 1e6 == pytest.approx(melo["inference"], abs=0.06)
+    assert c["mpd"] / 1e6 == pytest.approx(melo["mpd"], abs=0.005)
+    assert (c["duration"] + script.DEAD_DUR_COND) / 1e6 == pytest.approx(melo["duration"], abs=0.005)
+    assert c["generator"] - c["inference"] == c["generator.enc_q"]
