@@ -71,6 +71,9 @@ CLIP_LEVEL = 0.99
 """Samples at or above this magnitude count as clipped ..."""
 CLIP_FRACTION = 1e-3
 """... and a clip with more than this fraction of them is reported (kept, with a warning)."""
+PARALLEL_MIN_JOBS = 100
+"""Below this many pending items ``workers > 1`` still runs in-process: each spawned worker first pays
+seconds of start-up (torch and the language backends), more than such a batch takes on one core."""
 FEATURE_CHUNK = 64
 """Rows handed to the feature extractor per call (it batches further inside)."""
 
@@ -531,7 +534,7 @@ def _run_jobs(jobs: list[_Job], workers: int, progress: bool, data: DataConfig) 
     # Skip the expensive STFT for clips that will be rejected anyway: the worker measures first.
     limits = (data.min_audio_seconds, data.max_audio_seconds)
     bar = dict(total=len(jobs), desc="preprocess", unit="item", disable=not progress)
-    if workers <= 1:
+    if workers <= 1 or len(jobs) < PARALLEL_MIN_JOBS:
         return [_do_job(job, limits) for job in tqdm(jobs, **bar)]
     import multiprocessing
 
