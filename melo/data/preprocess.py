@@ -663,18 +663,13 @@ def _fill_features(
 ) -> None:
     if not good:
         return
-    from melo.features import FeatureExtractor, ModelUnavailableError
+    from melo.features import FeatureExtractor, ModelUnavailableError, feature_fingerprint
 
     try:
-        extractor = FeatureExtractor.from_config(data, device=device)
+        # The fingerprint needs the model's files, not the model: loading waits until there is work.
+        fingerprint = feature_fingerprint(data.bert_model, data.bert_layer)
     except ModelUnavailableError as e:
         raise DataError(f"text encoder data.bert_model={data.bert_model!r} is unavailable: {e}") from e
-    if extractor.hidden_size != bert_channels:
-        raise DataError(
-            f"data.bert_model {data.bert_model!r} has hidden size {extractor.hidden_size} "
-            f"but model.bert_channels is {bert_channels}; they must be equal"
-        )
-    fingerprint = extractor.fingerprint()
     todo: dict[str, _RowState] = {}
     for st in good:
         assert st.phoneme_key is not None
@@ -687,6 +682,16 @@ def _fill_features(
             todo[st.feature_key] = st
     if not todo:
         return
+    try:
+        extractor = FeatureExtractor.from_config(data, device=device)
+    except ModelUnavailableError as e:
+        raise DataError(f"text encoder data.bert_model={data.bert_model!r} is unavailable: {e}") from e
+    if extractor.hidden_size != bert_channels:
+        raise DataError(
+            f"data.bert_model {data.bert_model!r} has hidden size {extractor.hidden_size} "
+            f"but model.bert_channels is {bert_channels}; they must be equal"
+        )
+    assert extractor.fingerprint() == fingerprint
     from tqdm import tqdm
 
     pending = list(todo.items())
