@@ -4,3 +4,25 @@ import os
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny random XLM-RoBERTa smoke-test stand-in for bge-m3 (NOT bge-m3), built once per session."""
+    from melo.testing.tiny_encoder import build_tiny_encoder
+
+    return build_tiny_encoder(tmp_path_factory.mktemp("tiny_encoder"))
+
+
+@pytest.fixture(scope="session")
+def demo_corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The espeak-ng demo corpus (4 speakers, seed 0), built once per test session. Treat as read-only."""
+    from melo.demo.corpus import build_corpus
+
+    out = tmp_path_factory.mktemp("demo_corpus")
+    build_corpus(out, speakers=4, seed=0)
+    return out

@@ -12,7 +12,7 @@ import logging
 import re
 from types import ModuleType
 
-from melo.text.language import UNREADABLE, char_class, segment_languages
+from melo.text.language import segment_languages
 from melo.text.normalize import canonical_punctuation, clean_text
 from melo.text.symbols import validate_language
 from melo.text.types import Phonemes, Segment
@@ -29,11 +29,17 @@ class NothingToPronounceError(ValueError):
     """The text holds nothing any language can read."""
 
 
+_LOADED: dict[str, ModuleType] = {}
+
+
 def backend(language: str) -> ModuleType:
     """The G2P module of ``language``, imported on first use."""
-    lang = validate_language(language)
-    assert lang is not None
-    return importlib.import_module(_BACKEND_MODULES[lang])
+    mod = _LOADED.get(language)
+    if mod is None:
+        lang = validate_language(language)
+        assert lang is not None
+        mod = _LOADED[lang] = importlib.import_module(_BACKEND_MODULES[lang])
+    return mod
 
 
 def phonemize(text: str, language: str | None = None) -> Phonemes:
@@ -46,17 +52,14 @@ def phonemize(text: str, language: str | None = None) -> Phonemes:
     tag = validate_language(language)
     cleaned = clean_text(text)
 
-    dropped: list[str] = []
-    kept: list[str] = []
-    for ch in cleaned:
-        if char_class(ch) == UNREADABLE:
-            dropped.append(ch)
-            kept.append(" ")
-        else:
-            kept.append(ch)
-    cleaned = _WS.sub(" ", "".join(kept)).strip()
-
-    runs, _ = segment_languages(cleaned, tag)
+    runs, unreadable = segment_languages(cleaned, tag)
+    dropped: list[str] = [ch for _, ch in unreadable]
+    if unreadable:  # blank them out (a space keeps the words around them apart) and segment again
+        chars = list(cleaned)
+        for i, _ in unreadable:
+            chars[i] = " "
+        cleaned = _WS.sub(" ", "".join(chars)).strip()
+        runs, _ = segment_languages(cleaned, tag)
     pieces: list[str] = []
     segments: list[Segment] = []
     phones: list[str] = []
@@ -81,19 +84,21 @@ def phonemize(text: str, language: str | None = None) -> Phonemes:
         start = cursor
         pieces.append(seg_text)
         cursor += len(seg_text)
-        covered = [False] * len(seg_text)
+        covered_to = 0
+        uncovered: list[str] = []
         for word in mod.g2p(seg_text):
-            if not (0 <= word.start < word.end <= len(seg_text)):
-                raise RuntimeError(f"{lang} G2P returned span {word.start}:{word.end} outside {seg_text!r}")
-            for k in range(word.start, word.end):
-                covered[k] = True
-            span = (start + word.start, start + word.end)
-            for p, t in zip(word.phones, word.tones):
-                phones.append(p)
-                tones.append(t)
-                languages.append(lang)
-                spans.append(span)
-        dropped.extend(ch for ch, c in zip(seg_text, covered) if not c and not ch.isspace())
+            if not (covered_to <= word.start < word.end <= len(seg_text)):
+                raise RuntimeError(f"{lang} G2P returned span {word.start}:{word.end} out of order or outside {seg_text!r}")
+            if word.start > covered_to:
+                uncovered.append(seg_text[covered_to : word.start])
+            covered_to = word.end
+            k = len(word.phones)
+            phones.extend(word.phones)
+            tones.extend(word.tones)
+            languages.extend([lang] * k)
+            spans.extend([(start + word.start, start + word.end)] * k)
+        uncovered.append(seg_text[covered_to:])
+        dropped.extend(ch for ch in "".join(uncovered) if not ch.isspace())
         if segments and segments[-1].language == lang:
             prev = segments[-1]
             segments[-1] = Segment(lang, prev.start, cursor, "")

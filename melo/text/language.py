@@ -40,8 +40,18 @@ _NEUTRAL_SYMBOLS = frozenset("%&+@$€£¥₩#*/=<>°^_|\\~·・、。「」『�
 _SENTENCE_END = re.compile(r"[.!?。！？\n]+")
 
 
+_CLASS_CACHE: dict[str, str] = {}
+
+
 def char_class(ch: str) -> str:
     """The script class of one character (see the module docstring)."""
+    cls = _CLASS_CACHE.get(ch)
+    if cls is None:
+        cls = _CLASS_CACHE[ch] = _classify(ch)
+    return cls
+
+
+def _classify(ch: str) -> str:
     o = ord(ch)
     if 0xAC00 <= o <= 0xD7A3 or 0x1100 <= o <= 0x11FF or 0x3130 <= o <= 0x318F or 0xA960 <= o <= 0xA97F or 0xD7B0 <= o <= 0xD7FF:
         return KR
@@ -85,7 +95,7 @@ def _sentence_has_kana(text: str) -> list[bool]:
     for end in bounds:
         if end <= start:
             continue
-        has = any(char_class(c) == _KANA for c in text[start:end])
+        has = any(_CLASS_CACHE.get(c) == _KANA or char_class(c) == _KANA for c in text[start:end])
         if has:
             for i in range(start, end):
                 flags[i] = True
@@ -101,18 +111,20 @@ def segment_languages(text: str, tag: str | None = None) -> tuple[list[Run], lis
     """
     if not text:
         return [], []
-    kana_flags = _sentence_has_kana(text) if any(char_class(c) == _HAN for c in text) else None
-    labels: list[str] = []
-    unreadable: list[tuple[int, str]] = []
-    for i, ch in enumerate(text):
-        cls = char_class(ch)
-        if cls == _KANA:
-            cls = JP
-        elif cls == _HAN:
-            cls = JP if (tag == JP or (kana_flags is not None and kana_flags[i])) else ZH
-        elif cls == UNREADABLE:
-            unreadable.append((i, ch))
-        labels.append(cls)
+    labels = [_CLASS_CACHE.get(ch) or char_class(ch) for ch in text]
+    classes = set(labels)
+    if _HAN in classes:
+        kana_flags = _sentence_has_kana(text)
+        labels = [(JP if (tag == JP or kana_flags[i]) else ZH) if c == _HAN else c for i, c in enumerate(labels)]
+    if _KANA in classes:
+        labels = [JP if c == _KANA else c for c in labels]
+    unreadable = [(i, text[i]) for i, c in enumerate(labels) if c == UNREADABLE] if UNREADABLE in classes else []
+    letters = classes - {NEUTRAL, UNREADABLE, _HAN, _KANA}
+    if _HAN in classes or _KANA in classes:
+        letters = set(labels) - {NEUTRAL, UNREADABLE}
+    if len(letters) <= 1:  # one language (or none): the common case
+        lang = next(iter(letters)) if letters else (tag or DEFAULT_LANGUAGE)
+        return [Run(lang, 0, len(text))], unreadable
 
     # Assign neutral (and unreadable, so they don't split a segment) stretches to a neighbour.
     n = len(text)

@@ -23,34 +23,29 @@ def is_compat_jamo(ch: str) -> bool:
     return "\u3130" <= ch <= "\u318f"
 
 
+_COMPAT_JAMO_RUN = re.compile(r"[\u3130-\u318f]+")
+# Control and format characters (zero-width joiner excepted: emoji sequences), private use, surrogates.
+_INVISIBLE = re.compile(
+    r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b\u200c\u200e\u200f\u202a-\u202e"
+    r"\u2060-\u206f\ufeff\ufff9-\ufffb\ue000-\uf8ff\ud800-\udfff]"
+)
+
+
 def clean_text(text: str) -> str:
     if not isinstance(text, str):
         raise TypeError(f"text must be str, got {type(text).__name__}")
-    out: list[str] = []
-    run: list[str] = []
-    for ch in text:
-        if is_compat_jamo(ch):
-            if run:
-                out.append(unicodedata.normalize("NFKC", "".join(run)))
-                run.clear()
-            out.append(ch)
-        else:
-            run.append(ch)
-    if run:
-        out.append(unicodedata.normalize("NFKC", "".join(run)))
-    folded = "".join(out)
-    kept = []
-    for ch in folded:
-        cat = unicodedata.category(ch)
-        if ch in "\t\n\r\v\f" or cat == "Zs":
-            kept.append(" ")
-        elif cat in ("Cc", "Cf", "Cs", "Co", "Cn") and ch != "\u200d":
-            kept.append(" ")  # control/format/private-use: never pronounceable
-        elif ch == "\u200d":
-            continue  # zero-width joiner (inside emoji sequences)
-        else:
-            kept.append(ch)
-    return _WS.sub(" ", "".join(kept)).strip()
+    if _COMPAT_JAMO_RUN.search(text) is None:
+        folded = unicodedata.normalize("NFKC", text)
+    else:  # NFKC would turn compatibility jamo (ㄱ, ㅏ) into conjoining ones; fold around them
+        parts, last = [], 0
+        for m in _COMPAT_JAMO_RUN.finditer(text):
+            parts.append(unicodedata.normalize("NFKC", text[last : m.start()]))
+            parts.append(m.group())
+            last = m.end()
+        parts.append(unicodedata.normalize("NFKC", text[last:]))
+        folded = "".join(parts)
+    folded = _INVISIBLE.sub(" ", folded).replace("\u200d", "")
+    return " ".join(folded.split())
 
 
 # Applied in order. After NFKC, full-width marks are already ASCII.
@@ -67,8 +62,14 @@ _REPEATS = re.compile(r"([!?,.…-])\1+")
 _SPACE_BEFORE = re.compile(r" +([!?,.…])")
 
 
+# Text that matches none of this is already canonical (the common case): skip the passes below.
+_NOT_CANONICAL = re.compile(r"[^\w\s!?…,.'-]|\.\.|([!?,.…-])\1| [!?,.…]|\s\s|^\s|\s$")
+
+
 def canonical_punctuation(text: str) -> str:
     """Map every pause-like mark to one of ``! ? … , . ' -``; drop quotes; tidy spaces."""
+    if _NOT_CANONICAL.search(text) is None:
+        return text
     text = _ELLIPSIS.sub("…", text)
     text = _PAUSE_TO_COMMA.sub(",", text)
     text = _TO_PERIOD.sub(".", text)

@@ -78,7 +78,9 @@ JP_PHONES: tuple[str, ...] = (
 )
 
 # Append new symbols here, at the end, never elsewhere.
-_APPENDED: tuple[str, ...] = ()
+_APPENDED: tuple[str, ...] = (
+    "fy",  # JP: OpenJTalk emits it for フュ (e.g. フュージョン); missing from JP_PHONES
+)
 
 
 def _unique_in_order(groups: Iterable[Iterable[str]]) -> tuple[str, ...]:

@@ -1,0 +1,115 @@
+"""Process-group setup for training: one process, or one per device under ``torchrun``.
+
+``torchrun`` sets ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``, ``MASTER_ADDR`` and ``MASTER_PORT`` in each
+worker's environment; when they are present we join the group it describes (NCCL on CUDA, gloo on
+CPU), so multi-node training works through torchrun's own ``--nnodes``/``--rdzv-*`` flags. Without
+them the run is a single process and every collective below is a no-op.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Literal
+
+import torch
+import torch.distributed as dist
+
+__all__ = ["DeviceChoice", "Distributed", "init_distributed"]
+
+logger = logging.getLogger(__name__)
+
+DeviceChoice = Literal["auto", "cpu", "cuda"]
+
+
+@dataclass(frozen=True)
+class Distributed:
+    """This process's place in the job, and the few collectives the trainer needs."""
+
+    rank: int
+    world_size: int
+    local_rank: int
+    device: torch.device
+    backend: str | None
+    """``"nccl"``/``"gloo"`` when a process group is up, ``None`` for a single process."""
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.backend is not None
+
+    def barrier(self) -> None:
+        if self.enabled:
+            dist.barrier(device_ids=[self.local_rank]) if self.backend == "nccl" else dist.barrier()
+
+    def all_true(self, flag: torch.Tensor) -> bool:
+        """True when ``flag`` (a bool/0-1 scalar tensor on ``device``) is true on every rank. One sync."""
+        value = flag.detach().to(device=self.device, dtype=torch.float32).reshape(1)
+        if self.enabled:
+            dist.all_reduce(value, op=dist.ReduceOp.MIN)
+        return bool(value.item() > 0.5)
+
+    def any_true(self, flag: bool) -> bool:
+        """True when ``flag`` is true on any rank (e.g. a stop request seen by one process)."""
+        if not self.enabled:
+            return flag
+        value = torch.tensor([1.0 if flag else 0.0], device=self.device)
+        dist.all_reduce(value, op=dist.ReduceOp.MAX)
+        return bool(value.item() > 0.5)
+
+    def gather_to_main(self, obj: Any) -> list[Any] | None:
+        """Every rank's ``obj`` on rank 0 (in rank order); ``None`` on the other ranks."""
+        if not self.enabled:
+            return [obj]
+        out: list[Any] | None = [None] * self.world_size if self.is_main else None
+        dist.gather_object(obj, out, dst=0)
+        return out
+
+    def close(self) -> None:
+        if self.enabled and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+def init_distributed(device: DeviceChoice = "auto", timeout_minutes: float = 30.0) -> Distributed:
+    """Resolve the device and, under torchrun, join the process group.
+
+    ``auto`` picks CUDA when available. Under torchrun on CUDA each process uses ``cuda:LOCAL_RANK``
+    (of the devices ``CUDA_VISIBLE_DEVICES`` exposes).
+    """
+    if device not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"unknown device {device!r}; choose auto, cpu or cuda")
+    use_cuda = torch.cuda.is_available() if device == "auto" else device == "cuda"
+    if use_cuda and not torch.cuda.is_available():
+        raise RuntimeError("--device cuda was requested but torch sees no CUDA device")
+
+    launched = "RANK" in os.environ and "WORLD_SIZE" in os.environ
+    rank = int(os.environ.get("RANK", 0))
+    world_size = int(os.environ.get("WORLD_SIZE", 1))
+    local_rank = int(os.environ.get("LOCAL_RANK", 0))
+
+    if use_cuda:
+        if local_rank >= torch.cuda.device_count():
+            raise RuntimeError(
+                f"LOCAL_RANK {local_rank} but only {torch.cuda.device_count()} CUDA devices are visible "
+                f"(CUDA_VISIBLE_DEVICES={os.environ.get('CUDA_VISIBLE_DEVICES', '<unset>')})"
+            )
+        torch.cuda.set_device(local_rank)
+        resolved = torch.device("cuda", local_rank)
+    else:
+        resolved = torch.device("cpu")
+
+    backend = None
+    if launched and world_size > 1:
+        backend = "nccl" if use_cuda else "gloo"
+        kwargs: dict[str, Any] = {"backend": backend, "timeout": timedelta(minutes=timeout_minutes)}
+        if use_cuda:
+            kwargs["device_id"] = resolved
+        dist.init_process_group(**kwargs)
+        logger.info("joined process group: rank %d of %d (%s, %s)", rank, world_size, backend, resolved)
+    return Distributed(rank=rank, world_size=world_size if backend else 1, local_rank=local_rank,
+                       device=resolved, backend=backend)

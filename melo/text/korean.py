@@ -1,0 +1,306 @@
+"""Korean backend: number/symbol reading (:func:`normalize`) and orthographic jamo G2P (:func:`g2p`).
+
+Phones are **orthographic conjoining jamo** -- exactly what ``jamo.hangul_to_jamo`` returns: onsets
+U+1100-U+1112, vowels U+1161-U+1175 and all 27 codas U+11A8-U+11C2 (onset ㅇ U+110B and coda ㅇ U+11BC
+stay distinct). No pronunciation rules are applied and codas are **not neutralised**: liaison (연음)
+and tensification depend on the full coda -- 값이 is said [갑씨], and only the ㅅ of ᆹ tells the model so;
+neutralising ᆹ to ᆸ would lose it -- while the text encoder's transformer sees every neighbour and can
+learn the sound changes from context. Decomposition uses Unicode NFD, which for precomposed syllables is
+the same mapping as ``jamo.hangul_to_jamo`` (tested) and runs in C.
+
+What :func:`g2p` reads, each run being one :class:`~melo.text.types.Word`:
+
+* an eojeol (a run of Hangul syllables);
+* Hangul compatibility letters (ㄱ, ㅏ, ㅋㅋ): a *single* consonant letter is read by its name
+  (ㄱ -> 기역, ㄲ -> 쌍기역, ㄳ -> 기역시옷) and a single vowel letter by its sound (ㅏ -> 아); a *run* of two
+  or more letters (ㅋㅋ, ㅎㅎ, ㅠㅠ) is read as sounds, as Korean readers say them: consonant + ㅡ
+  (ㅋㅋ -> 크크, ㄳ -> 그스), vowel after a silent ㅇ (ㅠㅠ -> 유유);
+* Latin letters, spelled with Korean letter names (A -> 에이, B -> 비, ..., W -> 더블유);
+* stray conjoining jamo that are in the inventory, as themselves;
+* each punctuation mark ``! ? … , . ' -`` as its own word with phone ``(mark,)``.
+
+Anything else (digits left over, emoji, other scripts) is not covered. Every tone is 0.
+
+:func:`normalize` reads numbers Sino-Korean (1234 -> 천이백삼십사, 0.5 -> 영 점 오, -3 -> 마이너스 삼),
+and with native numerals (한/두/세/네/스무 ..., 1-99) before native counters (3시 -> 세 시, 2개 -> 두 개);
+time 10:30 -> 열 시 삼십 분; units 5kg -> 오 킬로그램, 30°C -> 삼십 도; dates 2024-03-01 / 2024.3.1 -> 이천이십사 년 삼 월 일 일; 6월/10월 -> 유월/시월; currency ₩ $ € £ ¥ and the symbols % & + @ # = are
+read as words. A number is separated from a following unit by a space (2024년 -> 이천이십사 년) but a
+bare particle stays attached (3은 -> 삼은).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+
+from melo.text.types import Word
+
+__all__ = ["g2p", "normalize", "read_native", "read_sino"]
+
+logger = logging.getLogger(__name__)
+
+# --------------------------------------------------------------------------------------------------
+# numbers
+# --------------------------------------------------------------------------------------------------
+
+_SINO_DIGITS = ("영", "일", "이", "삼", "사", "오", "육", "칠", "팔", "구")
+_SMALL_UNITS = ("", "십", "백", "천")  # within a group of four digits
+_BIG_UNITS = ("", "만", "억", "조", "경")  # one per group of four digits
+_MAX_SINO_DIGITS = 4 * len(_BIG_UNITS)  # longer digit strings are read digit by digit
+
+_NATIVE_TENS = ("", "열", "스물", "서른", "마흔", "쉰", "예순", "일흔", "여든", "아흔")
+# attributive forms (before a counter): 하나 -> 한, 둘 -> 두, 셋 -> 세, 넷 -> 네
+_NATIVE_UNITS = ("", "한", "두", "세", "네", "다섯", "여섯", "일곱", "여덟", "아홉")
+
+# Counters read with native numerals; longest first so 시간 wins over 시.
+_NATIVE_COUNTERS = ("시간", "마리", "시", "개", "명", "살", "번", "잔", "권", "장", "달", "벌", "채")
+# Words that start like a native counter but take Sino-Korean numbers.
+_SINO_EXCEPTIONS = ("개월", "달러", "시즌", "번지", "장관")
+_PARTICLES = frozenset(
+    "은 는 이 가 을 를 에 의 로 와 과 만 나 랑 요 께 "
+    "으로 에서 에게 까지 부터 보다 처럼 이나 이랑 하고 이다 이고 이며 입니다 이에요 예요 이요 번째".split()
+)
+
+
+def _read_group(n: int) -> str:
+    """0 < n < 10000 in Sino-Korean, leading 일 dropped before 십/백/천."""
+    out = []
+    for power in (3, 2, 1, 0):
+        d = (n // 10**power) % 10
+        if d == 0:
+            continue
+        if power == 0 or d != 1:
+            out.append(_SINO_DIGITS[d])
+        out.append(_SMALL_UNITS[power])
+    return "".join(out)
+
+
+def read_sino(digits: str) -> str:
+    """Sino-Korean reading of a string of ASCII digits (``"1234"`` -> ``"천이백삼십사"``).
+
+    Leading zeros (``"007"``) and strings longer than the largest unit are read digit by digit.
+    """
+    if len(digits) > 1 and digits[0] == "0" or len(digits) > _MAX_SINO_DIGITS:
+        return "".join(_SINO_DIGITS[int(d)] for d in digits)
+    n = int(digits)
+    if n == 0:
+        return _SINO_DIGITS[0]
+    parts = []
+    group_index = 0
+    while n:
+        n, group = divmod(n, 10000)
+        if group:
+            if group == 1 and group_index == 1 and n == 0:
+                parts.append("만")  # 10000 -> 만, not 일만; 1억 keeps its 일
+            else:
+                parts.append(_read_group(group) + _BIG_UNITS[group_index])
+        group_index += 1
+    return "".join(reversed(parts))
+
+
+def read_native(n: int) -> str:
+    """Native Korean attributive numeral for 1 <= n <= 99 (3 -> 세, 20 -> 스무, 21 -> 스물한)."""
+    if not 1 <= n <= 99:
+        raise ValueError(f"native Korean numerals cover 1..99, got {n}")
+    tens, units = divmod(n, 10)
+    if n == 20:
+        return "스무"
+    return _NATIVE_TENS[tens] + _NATIVE_UNITS[units]
+
+
+def _read_decimal(integer: str, fraction: str) -> str:
+    return read_sino(integer) + " 점 " + " ".join(_SINO_DIGITS[int(d)] for d in fraction)
+
+
+_CURRENCY = {"₩": "원", "$": "달러", "€": "유로", "£": "파운드", "¥": "엔"}
+_SYMBOLS = {"%": "퍼센트", "&": "앤드", "+": "플러스", "@": "골뱅이", "#": "샵", "=": "이퀄", "°": "도"}
+_UNITS = {  # read after a number
+    "%": "퍼센트", "°C": "도", "°": "도", "km": "킬로미터", "kg": "킬로그램", "cm": "센티미터", "mm": "밀리미터",
+    "ml": "밀리리터", "mL": "밀리리터", "GB": "기가바이트", "MB": "메가바이트", "KB": "킬로바이트",
+    "m": "미터", "g": "그램", "L": "리터",
+}
+
+_NUMBER = (
+    r"(?P<neg>(?<![0-9A-Za-z.])-)?"
+    r"(?P<cur>[₩$€£¥])?"
+    r"(?P<int>\d{1,3}(?:,\d{3})+|\d+)"
+    r"(?:\.(?P<frac>\d+))?"
+)
+_NORMALIZE = re.compile(
+    r"(?P<date>(?<![\d.])(?P<y>\d{4})(?P<sep>[./-])(?P<mo>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?!\.?\d))"
+    r"|(?P<time>(?<!\d)(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?(?!\d))"
+    r"|" + _NUMBER + r"(?: ?(?P<unit>%|°C|°|km|kg|cm|mm|ml|mL|GB|MB|KB|m|g|L)(?![A-Za-z]))?"
+    r"|(?P<sym>[%&+@#=°])"
+)
+_TRIGGER = re.compile(r"[\d%&+@#=°]")
+_HANGUL_RUN = re.compile(r"[가-힣]+")
+
+
+def _unit_separator(text: str, end: int) -> tuple[str, str]:
+    """What follows a number at ``end``: (separator to insert, the Hangul run there).
+
+    The run may sit right after the number (``3시``) or after one space (``3 시``); a space is only
+    inserted in the first case, and not before a bare particle (``3은``).
+    """
+    m = _HANGUL_RUN.match(text, end)
+    if m is not None:
+        run = m.group()
+        return ("" if run in _PARTICLES else " "), run
+    if text.startswith(" ", end):
+        m = _HANGUL_RUN.match(text, end + 1)
+        if m is not None:
+            return "", m.group()
+    return "", ""
+
+
+def _replace(m: re.Match[str]) -> str:
+    text = m.string
+    if m.group("date"):
+        month, day = int(m.group("mo")), int(m.group("d"))
+        if not (1 <= month <= 12 and 1 <= day <= 31):
+            return " ".join(read_sino(m.group(g)) for g in ("y", "mo", "d"))  # not a date
+        month_word = {6: "유", 10: "시"}.get(month) or read_sino(str(month))
+        sep, _ = _unit_separator(text, m.end())
+        return f"{read_sino(m.group('y'))} 년 {month_word}{'' if month in (6, 10) else ' '}월 {read_sino(str(day))} 일" + sep
+    if m.group("time"):
+        hour, minute = int(m.group("h")), int(m.group("m"))
+        if hour > 24 or minute > 59:
+            return read_sino(m.group("h")) + " " + read_sino(m.group("m"))
+        words = [(read_native(hour) if hour else "영") + " 시"]
+        if minute:
+            words.append(read_sino(str(minute)) + " 분")
+        if m.group("s") and int(m.group("s")):
+            words.append(read_sino(str(int(m.group("s")))) + " 초")
+        sep, _ = _unit_separator(text, m.end())
+        return " ".join(words) + sep
+    if m.group("sym"):
+        return " " + _SYMBOLS[m.group("sym")] + " "
+
+    integer = m.group("int").replace(",", "")
+    frac = m.group("frac")
+    sep, following = _unit_separator(text, m.end())
+    if frac is not None:
+        reading = _read_decimal(integer, frac)
+    elif (
+        not m.group("unit")
+        and not m.group("cur")
+        and following
+        and following.startswith(_NATIVE_COUNTERS)
+        and not following.startswith(_SINO_EXCEPTIONS)
+        and 1 <= int(integer) <= 99
+        and not (len(integer) > 1 and integer[0] == "0")
+    ):
+        reading = read_native(int(integer))
+    elif following.startswith("월") and integer in ("6", "10"):
+        reading = "유" if integer == "6" else "시"  # 유월, 시월
+        sep = ""
+    else:
+        reading = read_sino(integer)
+    if m.group("neg"):
+        reading = "마이너스 " + reading
+    if m.group("unit"):
+        return reading + " " + _UNITS[m.group("unit")] + (" " if sep else "")
+    if m.group("cur"):
+        return reading + " " + _CURRENCY[m.group("cur")] + (" " if sep else "")
+    return reading + sep
+
+
+_SPACES = re.compile(r" {2,}")
+
+
+def normalize(text: str) -> str:
+    """Read numbers and symbols of one Korean segment as Korean words (see the module docstring)."""
+    if _TRIGGER.search(text) is None:
+        return text
+    out = _NORMALIZE.sub(_replace, text)
+    return _SPACES.sub(" ", out).strip()
+
+
+# --------------------------------------------------------------------------------------------------
+# G2P
+# --------------------------------------------------------------------------------------------------
+
+_VOWEL_BASE = 0x314F  # ㅏ in the compatibility block; ㅏ..ㅣ are 21 letters in jamo vowel order
+_ONSET_OF_COMPAT = {  # compatibility consonant letter -> conjoining onset(s) it is made of
+    "ㄱ": "ᄀ", "ㄲ": "ᄁ", "ㄳ": "ᄀᄉ", "ㄴ": "ᄂ", "ㄵ": "ᄂᄌ", "ㄶ": "ᄂᄒ", "ㄷ": "ᄃ", "ㄸ": "ᄄ",
+    "ㄹ": "ᄅ", "ㄺ": "ᄅᄀ", "ㄻ": "ᄅᄆ", "ㄼ": "ᄅᄇ", "ㄽ": "ᄅᄉ", "ㄾ": "ᄅᄐ", "ㄿ": "ᄅᄑ", "ㅀ": "ᄅᄒ",
+    "ㅁ": "ᄆ", "ㅂ": "ᄇ", "ㅃ": "ᄈ", "ㅄ": "ᄇᄉ", "ㅅ": "ᄉ", "ㅆ": "ᄊ", "ㅇ": "ᄋ", "ㅈ": "ᄌ",
+    "ㅉ": "ᄍ", "ㅊ": "ᄎ", "ㅋ": "ᄏ", "ㅌ": "ᄐ", "ㅍ": "ᄑ", "ㅎ": "ᄒ",
+}
+_LETTER_NAMES = {
+    "ㄱ": "기역", "ㄴ": "니은", "ㄷ": "디귿", "ㄹ": "리을", "ㅁ": "미음", "ㅂ": "비읍", "ㅅ": "시옷",
+    "ㅇ": "이응", "ㅈ": "지읒", "ㅊ": "치읓", "ㅋ": "키읔", "ㅌ": "티읕", "ㅍ": "피읖", "ㅎ": "히읗",
+}
+_LETTER_NAMES.update({d: "쌍" + _LETTER_NAMES[s] for d, s in zip("ㄲㄸㅃㅆㅉ", "ㄱㄷㅂㅅㅈ")})
+_LETTER_NAMES.update(
+    {c: _LETTER_NAMES[a] + _LETTER_NAMES[b] for c, (a, b) in
+     {"ㄳ": "ㄱㅅ", "ㄵ": "ㄴㅈ", "ㄶ": "ㄴㅎ", "ㄺ": "ㄹㄱ", "ㄻ": "ㄹㅁ", "ㄼ": "ㄹㅂ", "ㄽ": "ㄹㅅ",
+      "ㄾ": "ㄹㅌ", "ㄿ": "ㄹㅍ", "ㅀ": "ㄹㅎ", "ㅄ": "ㅂㅅ"}.items()}
+)
+_EU = "\u1173"  # ㅡ
+_SILENT_ONSET = "\u110b"  # onset ㅇ
+
+_LATIN_NAMES = dict(zip(
+    "abcdefghijklmnopqrstuvwxyz",
+    "에이 비 씨 디 이 에프 지 에이치 아이 제이 케이 엘 엠 엔 오 피 큐 알 에스 티 유 브이 더블유 엑스 와이 지".split(),
+))
+
+
+def _compat_vowel_jamo(ch: str) -> str:
+    return chr(0x1161 + ord(ch) - _VOWEL_BASE)
+
+
+def _read_compat_letters(run: str) -> str:
+    """Conjoining-jamo reading of a run of compatibility letters (see the module docstring)."""
+    if len(run) == 1:
+        if run in _LETTER_NAMES:
+            return unicodedata.normalize("NFD", _LETTER_NAMES[run])
+        return _SILENT_ONSET + _compat_vowel_jamo(run)
+    out = []
+    for ch in run:
+        onsets = _ONSET_OF_COMPAT.get(ch)
+        if onsets is None:
+            out.append(_SILENT_ONSET + _compat_vowel_jamo(ch))
+        else:
+            out.extend(o + _EU for o in onsets)
+    return "".join(out)
+
+
+_LATIN_JAMO = {k: unicodedata.normalize("NFD", v) for k, v in _LATIN_NAMES.items()}
+_TOKEN = re.compile(
+    r"([가-힣]+)"  # 1: eojeol
+    r"|([\u3131-\u3163]+)"  # 2: compatibility letters (consonants ㄱ..ㅎ, vowels ㅏ..ㅣ)
+    r"|([A-Za-z]+)"  # 3: Latin letters
+    r"|([\u1100-\u1112\u1161-\u1175\u11a8-\u11c2]+)"  # 4: stray conjoining jamo in the inventory
+    r"|([!?…,.'\-])"  # 5: punctuation
+)
+_ZEROS: dict[int, tuple[int, ...]] = {}
+
+
+def _zeros(n: int) -> tuple[int, ...]:
+    z = _ZEROS.get(n)
+    if z is None:
+        z = _ZEROS[n] = (0,) * n
+    return z
+
+
+def g2p(text: str) -> list[Word]:
+    """Orthographic jamo per eojeol, letter, Latin run and punctuation mark; tones all 0."""
+    words: list[Word] = []
+    nfd = unicodedata.normalize
+    for m in _TOKEN.finditer(text):
+        kind = m.lastindex
+        s = m.group()
+        if kind == 1:
+            phones = tuple(nfd("NFD", s))
+        elif kind == 5:
+            phones = (s,)
+        elif kind == 2:
+            phones = tuple(_read_compat_letters(s))
+        elif kind == 3:
+            phones = tuple("".join(_LATIN_JAMO[c] for c in s.lower()))
+        else:
+            phones = tuple(s)
+        words.append(Word(m.start(), m.end(), phones, _zeros(len(phones))))
+    return words

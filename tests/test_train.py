@@ -1,0 +1,313 @@
+"""Acceptance tests for ``python -m melo.train`` on CPU with the tiny config and the demo corpus.
+
+The corpus is copied and preprocessed once per module; every test trains into its own
+checkpoint and log folders. Most runs call :func:`melo.train.main` in-process (seconds instead of a
+fresh interpreter); crash, signal and torchrun tests run real subprocesses.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from melo import checkpoint as ck
+from melo import train as trainer
+
+REPO = Path(__file__).resolve().parents[1]
+PYTHON_ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
+"""Subprocess environment. Same thread count as this process: CPU float reductions depend on it, and
+Adam turns rounding differences into visible weight differences within a few steps."""
+
+
+# -- fixtures -----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory, demo_corpus_dir: Path, tiny_encoder_dir: Path) -> Path:
+    """A copy of the demo corpus plus a tiny config pointing at it, preprocessed once."""
+    from melo.config import load_config
+    from melo.data.preprocess import prepare
+
+    root = tmp_path_factory.mktemp("train_ws")
+    corpus = root / "corpus"
+    shutil.copytree(demo_corpus_dir, corpus)
+    raw = json.loads((REPO / "configs" / "tiny.json").read_text(encoding="utf-8"))
+    raw["data"].update(
+        training_files=str(corpus / "train_list.txt"),
+        validation_files=str(corpus / "val_list.txt"),
+        bert_model=str(tiny_encoder_dir),
+    )
+    raw["train"].update(log_interval=1, eval_interval=2, num_workers=0, keep_ckpts=3)
+    config_path = root / "tiny.json"
+    config_path.write_text(json.dumps(raw, indent=2), encoding="utf-8")
+    prepare(load_config(config_path), workers=1, progress=False)
+    return root
+
+
+def _config(ws: Path, name: str, **train: Any) -> Path:
+    """A variant of the workspace config with ``train`` fields replaced."""
+    raw = json.loads((ws / "tiny.json").read_text(encoding="utf-8"))
+    raw["train"].update(train)
+    path = ws / f"{name}.json"
+    path.write_text(json.dumps(raw, indent=2), encoding="utf-8")
+    return path
+
+
+def _argv(ws: Path, name: str, config: Path | None = None, *extra: str) -> list[str]:
+    return [
+        "--config", str(config or ws / "tiny.json"), "--model", name, "--device", "cpu",
+        "--checkpoints-dir", str(ws / "checkpoints"), "--logs-dir", str(ws / "logs"), *extra,
+    ]
+
+
+def _train(ws: Path, name: str, *extra: str, config: Path | None = None) -> int:
+    return trainer.main(_argv(ws, name, config, *extra))
+
+
+def _ckpt(ws: Path, name: str, kind: str, step: int) -> dict[str, Any]:
+    return torch.load(ws / "checkpoints" / name / f"{kind}_{step}.pth", map_location="cpu", weights_only=True)
+
+
+def _assert_same_tensors(a: Any, b: Any, where: str = "") -> None:
+    if isinstance(a, torch.Tensor):
+        assert isinstance(b, torch.Tensor) and a.shape == b.shape, where
+        assert torch.allclose(a.float(), b.float(), rtol=0, atol=1e-6), f"{where}: max diff {(a.float() - b.float()).abs().max()}"
+    elif isinstance(a, dict):
+        assert set(a) == set(b), f"{where}: keys differ: {set(a) ^ set(b)}"
+        for k in a:
+            _assert_same_tensors(a[k], b[k], f"{where}/{k}")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            _assert_same_tensors(x, y, f"{where}[{i}]")
+    else:
+        assert a == b, f"{where}: {a!r} != {b!r}"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(workspace: Path) -> str:
+    """Four steps in one go (checkpoints at 2 and 4): the reference for the resume tests."""
+    assert _train(workspace, "ref", "--max-steps", "4") == 0
+    return "ref"
+
+
+# -- a few steps write everything -----------------------------------------------------------------
+
+def test_few_steps_write_checkpoints_tensorboard_and_log(workspace: Path, uninterrupted: str) -> None:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    folder = workspace / "checkpoints" / uninterrupted
+    for step in (2, 4):
+        for kind in ("G", "D", "optimizer"):
+            assert (folder / f"{kind}_{step}.pth").is_file()
+    latest = ck.load_checkpoint_file(folder / ck.LATEST_NAME, "melo-G-latest")
+    assert set(latest) == {"format", "version", "step", "generator", "config", "symbols", "spk2id"}
+    assert latest["step"] == 4 and len(latest["spk2id"]) == 4
+    assert latest["config"]["data"]["spk2id"] == latest["spk2id"]
+    _assert_same_tensors(latest["generator"], _ckpt(workspace, uninterrupted, "G", 4)["generator"])
+    assert "duration" in _ckpt(workspace, uninterrupted, "D", 4)["discriminators"]
+    training = _ckpt(workspace, uninterrupted, "optimizer", 4)["training"]
+    assert set(training["optimizers"]) == {"G", "D", "DUR"} and set(training["schedulers"]) == {"G", "D", "DUR"}
+    assert (folder / "config.json").is_file() and (folder / "symbols.json").is_file()
+
+    events = EventAccumulator(str(workspace / "logs" / uninterrupted), size_guidance={"scalars": 0, "images": 0, "audio": 0})
+    events.Reload()
+    tags = events.Tags()
+    for tag in ("loss/d/total", "loss/dur_d/total", "loss/g/adv", "loss/g/fm", "loss/g/mel", "loss/g/kl",
+                "loss/g/dur", "loss/g/dur_adv", "loss/g/total", "grad_norm/g", "grad_norm/d", "grad_norm/dur_d",
+                "train/lr", "train/skipped_steps", "train/step_seconds", "val/mel_l1"):
+        assert tag in tags["scalars"], tag
+    assert [e.step for e in events.Scalars("loss/g/total")] == [1, 2, 3, 4]
+    assert events.Scalars("train/lr")[0].value == pytest.approx(3e-4)
+    for tag in ("train/mel_generated", "train/mel_target", "train/alignment", "val/mel_generated_0"):
+        assert tag in tags["images"], tag
+    assert "val/generated_0" in tags["audio"] and "val/ground_truth_0" in tags["audio"]
+
+    logs = sorted((workspace / "logs").glob(f"train_{uninterrupted}_*.log"))
+    assert len(logs) == 1
+    text = logs[0].read_text(encoding="utf-8")
+    assert "step 4 epoch" in text and "loss/g/mel=" in text and "validation mel L1" in text
+    assert "saved checkpoint step 4" in text
+
+
+# -- resume -----------------------------------------------------------------------------------------
+
+def test_resume_continues_exactly(workspace: Path, uninterrupted: str) -> None:
+    assert _train(workspace, "split", "--max-steps", "2") == 0
+    assert not (workspace / "checkpoints" / "split" / "G_4.pth").exists()
+    assert _train(workspace, "split", "--max-steps", "4", "--resume") == 0
+    for kind, key in (("G", "generator"), ("D", "discriminators"), ("optimizer", "training")):
+        _assert_same_tensors(_ckpt(workspace, "split", kind, 4)[key], _ckpt(workspace, uninterrupted, kind, 4)[key], kind)
+
+
+def test_resume_without_checkpoint_is_an_error(workspace: Path, caplog: pytest.LogCaptureFixture) -> None:
+    assert _train(workspace, "nothing_here", "--resume") == 2
+    assert "no checkpoint to resume from" in caplog.text
+
+
+def test_existing_checkpoints_without_resume_is_an_error(workspace: Path, uninterrupted: str,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    before = sorted(p.name for p in (workspace / "checkpoints" / uninterrupted).iterdir())
+    assert _train(workspace, uninterrupted, "--max-steps", "1") == 2
+    assert "already holds checkpoints" in caplog.text and "--resume" in caplog.text
+    assert sorted(p.name for p in (workspace / "checkpoints" / uninterrupted).iterdir()) == before
+
+
+def test_killed_during_checkpoint_write_resumes_from_previous(workspace: Path, uninterrupted: str) -> None:
+    env = {**PYTHON_ENV, ck.KILL_HOOK_ENV: "optimizer_4.pth"}
+    proc = subprocess.run([sys.executable, "-m", "melo.train", *_argv(workspace, "killed", None, "--max-steps", "4")],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr[-3000:]
+    folder = workspace / "checkpoints" / "killed"
+    assert (folder / "G_4.pth").exists() and not (folder / "optimizer_4.pth").exists()
+    assert ck.load_latest_complete(folder).step == 2
+    assert ck.load_checkpoint_file(folder / ck.LATEST_NAME)["step"] == 2  # the previous one, intact
+
+    assert _train(workspace, "killed", "--max-steps", "4", "--resume") == 0
+    assert not list(folder.glob(".*.tmp"))
+    _assert_same_tensors(_ckpt(workspace, "killed", "G", 4)["generator"], _ckpt(workspace, uninterrupted, "G", 4)["generator"])
+
+
+# -- robustness -------------------------------------------------------------------------------------
+
+def test_nan_batch_is_skipped_and_training_continues(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(trainer.NAN_HOOK_ENV, "2")
+    config = _config(workspace, "nan", eval_interval=1)
+    assert _train(workspace, "nan", "--max-steps", "3", config=config) == 0
+    g1, g2, g3 = (_ckpt(workspace, "nan", "G", s)["generator"] for s in (1, 2, 3))
+    o1, o2 = (_ckpt(workspace, "nan", "optimizer", s)["training"] for s in (1, 2))
+    _assert_same_tensors(g2, g1)  # the poisoned step changed no weight ...
+    _assert_same_tensors(o2["optimizers"], o1["optimizers"])  # ... and no optimizer moment
+    assert o2["skipped_steps"] == 1
+    assert all(torch.isfinite(t).all() for t in g3.values())
+    assert any(not torch.equal(g3[k], g2[k]) for k in g3)  # step 3 trained again
+    log = next((workspace / "logs").glob("train_nan_*.log")).read_text(encoding="utf-8")
+    assert "step 2 skipped: non-finite" in log
+
+
+def test_sigterm_saves_then_exits_cleanly(workspace: Path) -> None:
+    config = _config(workspace, "sigterm", eval_interval=1000)
+    proc = subprocess.Popen([sys.executable, "-m", "melo.train", *_argv(workspace, "sigterm", config, "--max-steps", "500")],
+                            cwd=REPO, env=PYTHON_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    log = None
+    while time.monotonic() < deadline:
+        logs = list((workspace / "logs").glob("train_sigterm_*.log"))
+        if logs and "step 2 epoch" in logs[0].read_text(encoding="utf-8"):
+            log = logs[0]
+            break
+        time.sleep(0.2)
+    assert log is not None, "training did not reach step 2"
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=300)
+    assert proc.returncode == 0, stderr[-3000:]
+    steps = ck.complete_steps(workspace / "checkpoints" / "sigterm")
+    assert len(steps) == 1 and 2 <= steps[0] < 500
+    assert "received SIGTERM" in log.read_text(encoding="utf-8")
+
+
+def test_duration_discriminator_can_be_off(workspace: Path) -> None:
+    raw = json.loads((workspace / "tiny.json").read_text(encoding="utf-8"))
+    raw["model"]["use_duration_discriminator"] = False
+    raw["train"].update(lr_decay_interval="step", lr_decay=0.9)
+    config = workspace / "nodur.json"
+    config.write_text(json.dumps(raw), encoding="utf-8")
+    assert _train(workspace, "nodur", "--max-steps", "2", config=config) == 0
+    assert "duration" not in _ckpt(workspace, "nodur", "D", 2)["discriminators"]
+    training = _ckpt(workspace, "nodur", "optimizer", 2)["training"]
+    assert set(training["optimizers"]) == {"G", "D"}
+    lr = training["optimizers"]["G"]["param_groups"][0]["lr"]
+    assert lr == pytest.approx(3e-4 * 0.9**2)  # decayed once per step
+
+
+# -- multi-process ------------------------------------------------------------------------------------
+
+def test_torchrun_two_processes_via_train_sh(workspace: Path) -> None:
+    """``NUM_GPUS=2 ./train.sh`` runs torchrun (gloo on CPU): one set of checkpoints, the configured steps."""
+    env = {
+        **PYTHON_ENV,
+        "NUM_GPUS": "2",
+        "MASTER_PORT": str(_free_port()),
+        "CONFIG": str(workspace / "tiny.json"),
+        "MODEL_NAME": "ddp",
+        "TORCHRUN": str(Path(sys.executable).parent / "torchrun"),
+    }
+    extra = ["--device", "cpu", "--checkpoints-dir", str(workspace / "checkpoints"),
+             "--logs-dir", str(workspace / "logs"), "--max-steps", "3"]
+    proc = subprocess.run([str(REPO / "train.sh"), *extra], cwd=workspace, env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    folder = workspace / "checkpoints" / "ddp"
+    assert ck.complete_steps(folder) == [2, 3]  # eval_interval 2, then the end
+    training = _ckpt(workspace, "ddp", "optimizer", 3)["training"]
+    assert training["world_size"] == 2 and len(training["rng"]) == 2
+    logs = list((workspace / "logs").glob("train_ddp_*.log"))
+    assert len(logs) == 1  # rank 0 only
+    assert "rank 0/2" in logs[0].read_text(encoding="utf-8")
+
+
+def test_train_sh_builds_the_documented_commands(tmp_path: Path) -> None:
+    """train.sh's command lines, checked with stand-ins for python and torchrun that print their arguments."""
+    fake = tmp_path / "echo_args"
+    fake.write_text("#!/usr/bin/env bash\necho \"$(basename \"$0\") $*\"\nexit 7\n")
+    fake.chmod(0o755)
+    base = {k: v for k, v in os.environ.items() if k not in ("NUM_GPUS", "CONFIG", "MODEL_NAME", "MASTER_PORT")}
+    one = subprocess.run([str(REPO / "train.sh"), "--resume"], env={**base, "PYTHON": str(fake)},
+                         capture_output=True, text=True)
+    assert one.returncode == 7  # the trainer's exit status
+    assert one.stdout.strip() == "echo_args -m melo.train --config configs/config_bge_m3.json --model melo_bge_m3 --resume"
+    four = subprocess.run([str(REPO / "train.sh")], env={**base, "TORCHRUN": str(fake), "NUM_GPUS": "4",
+                                                         "MODEL_NAME": "x"}, capture_output=True, text=True)
+    assert four.stdout.strip() == ("echo_args --nproc_per_node=4 --master_port=29500 -m melo.train "
+                                   "--config configs/config_bge_m3.json --model x")
+    bad = subprocess.run([str(REPO / "train.sh")], env={**base, "NUM_GPUS": "two"}, capture_output=True, text=True)
+    assert bad.returncode == 2 and "NUM_GPUS" in bad.stderr
+
+
+# -- initialisation and learning ----------------------------------------------------------------------
+
+def test_pretrained_init_loads_matching_tensors_and_reports_mismatches(workspace: Path, uninterrupted: str,
+                                                                        caplog: pytest.LogCaptureFixture) -> None:
+    folder = workspace / "checkpoints" / uninterrupted
+    raw = json.loads((workspace / "tiny.json").read_text(encoding="utf-8"))
+    raw["data"]["n_speakers"] = 16  # the speaker table changes shape; everything else matches
+    raw["train"].update(pretrained_G=str(folder / "G_4.pth"), pretrained_D=str(folder / "D_4.pth"), eval_interval=1000)
+    config = workspace / "pretrained.json"
+    config.write_text(json.dumps(raw), encoding="utf-8")
+    assert _train(workspace, "pretrained", "--max-steps", "1", config=config) == 0
+    assert "emb_g.weight: checkpoint (8, 16) vs model (16, 16)" in caplog.text
+    ref = _ckpt(workspace, uninterrupted, "G", 4)["generator"]
+    trained = _ckpt(workspace, "pretrained", "G", 1)["generator"]
+    # one AdamW step moves each weight by at most ~lr from the pretrained value
+    close = [k for k in ref if k != "emb_g.weight" and (trained[k].float() - ref[k].float()).abs().max() < 1e-3]
+    assert len(close) == len(ref) - 1
+
+
+def test_validation_mel_loss_falls(workspace: Path) -> None:
+    """A short run (learning rate raised to 1e-3 to keep it short): the validation mel L1 after 20 steps
+    is clearly below the untrained one at step 0. ``benchmarks/learning_curve.py`` runs the real curve."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    config = _config(workspace, "learn", eval_interval=20, log_interval=10, learning_rate=1e-3)
+    assert _train(workspace, "learn", "--max-steps", "20", config=config) == 0
+    events = EventAccumulator(str(workspace / "logs" / "learn"), size_guidance={"scalars": 0})
+    events.Reload()
+    curve = {e.step: e.value for e in events.Scalars("val/mel_l1")}
+    assert set(curve) == {0, 20}
+    assert curve[20] < 0.9 * curve[0], curve
