@@ -108,7 +108,7 @@ def test_infer_length_follows_length_scale(config):
     gen.eval()
     with torch.no_grad():
         gen.dp.proj.bias.fill_(math.log(20.0))  # ~20 frames per position so rounding up is a small effect
-    b = batch(config, ragged=False)
+    b = random_batch(config, DEFAULT_TABLE, 2, 15, T_SPEC, torch.Generator().manual_seed(0), ragged=False)
     args = (b.phone_ids, b.tone_ids, b.language_ids, b.bert, b.speaker_ids, b.text_lengths)
     one = gen.infer(*args, sdp_ratio=0.0, length_scale=1.0)
     two = gen.infer(*args, sdp_ratio=0.0, length_scale=2.0)
