@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ from melo.text import DEFAULT_TABLE, SymbolTable, phonemize, validate_language
 from melo.text.sequence import to_sequence
 from melo.text.split import split_sentences
 
-__all__ = ["SynthesisError", "TTS", "resolve_device"]
+__all__ = ["SynthesisError", "TTS", "Timings", "resolve_device"]
 
 logger = logging.getLogger(__name__)
 
@@ -65,13 +65,14 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
 
 
 @dataclass
-class _Timings:
+class Timings:
+    """Seconds spent per stage in the last ``synthesize``/``stream`` call (``acoustic`` excludes ``vocoder``)."""
+
     frontend: float = 0.0
     features: float = 0.0
     acoustic: float = 0.0
     vocoder: float = 0.0
     samples: int = 0
-    extra: dict[str, float] = field(default_factory=dict)
 
 
 def _load_checkpoint(path: Path) -> dict[str, Any]:
@@ -138,35 +139,70 @@ class TTS:
         from melo.features import get_extractor
         from melo.model import build_generator
 
-        self.device = resolve_device(device)
-        self.model_path = Path(model_path)
-        payload = _load_checkpoint(self.model_path)
-        self.config = _resolve_config(self.model_path, payload, config_path)
-        self.symbols = SymbolTable.from_dict(payload["symbols"]) if payload.get("symbols") else DEFAULT_TABLE
-        spk2id = payload.get("spk2id") or self.config.data.spk2id
-        self._speakers: dict[str, int] = dict(spk2id)
+        device_ = resolve_device(device)
+        model_path = Path(model_path)
+        payload = _load_checkpoint(model_path)
+        config = _resolve_config(model_path, payload, config_path)
+        symbols = SymbolTable.from_dict(payload["symbols"]) if payload.get("symbols") else DEFAULT_TABLE
+        speakers = dict(payload.get("spk2id") or config.data.spk2id)
         if precision not in ("auto", "fp32"):
             raise ValueError(f"precision must be 'auto' or 'fp32', got {precision!r}")
-        self.precision = precision
-
-        model = build_generator(self.config, self.symbols)
+        model = build_generator(config, symbols)
         try:
             model.load_state_dict(payload["generator"])
         except RuntimeError as e:
-            raise RuntimeError(f"{self.model_path}: weights do not fit the config's model ({e})") from None
-        self.model = model.to(self.device).prepare_for_inference()
+            raise RuntimeError(f"{model_path}: weights do not fit the config's model ({e})") from None
         fast = precision == "auto"
-        feature_precision = ("int8" if self.device.type == "cpu" else "fp16") if fast else "fp32"
-        self.features = get_extractor(self.config.data.bert_model, self.config.data.bert_layer, self.device, feature_precision)
-        if self.features.hidden_size != self.config.model.bert_channels:
+        feature_precision = ("int8" if device_.type == "cpu" else "fp16") if fast else "fp32"
+        features = get_extractor(config.data.bert_model, config.data.bert_layer, device_, feature_precision)
+        self._setup(model, features, config, symbols, speakers, device_, precision)
+        self.model_path = model_path
+
+    @classmethod
+    def from_components(
+        cls,
+        model: Any,
+        features: Any,
+        config: Config,
+        symbols: SymbolTable = DEFAULT_TABLE,
+        speakers: dict[str, int] | None = None,
+        device: str | torch.device = "cpu",
+        precision: str = "auto",
+    ) -> "TTS":
+        """A TTS over an in-memory generator and feature extractor (benchmarks, tests, custom loading)."""
+        self = cls.__new__(cls)
+        self._setup(model, features, config, symbols, dict(speakers or config.data.spk2id), resolve_device(device), precision)
+        self.model_path = None
+        return self
+
+    def _setup(self, model: Any, features: Any, config: Config, symbols: SymbolTable, speakers: dict[str, int],
+               device: torch.device, precision: str) -> None:
+        from melo.model.inference import fast_decoder_dtype
+
+        self.device = device
+        self.config = config
+        self.symbols = symbols
+        self._speakers = speakers
+        self.precision = precision
+        self.model = model.to(device).prepare_for_inference()
+        self.features = features
+        if features.hidden_size != config.model.bert_channels:
             raise ConfigError(
-                f"text encoder {self.config.data.bert_model} has hidden size {self.features.hidden_size} "
-                f"but the model expects model.bert_channels={self.config.model.bert_channels}"
+                f"text encoder {config.data.bert_model} has hidden size {features.hidden_size} "
+                f"but the model expects model.bert_channels={config.model.bert_channels}"
             )
-        self._autocast_dtype = None
-        if fast:
-            self._autocast_dtype = torch.bfloat16 if self.device.type == "cpu" else torch.float16
-        self.last_timings = _Timings()
+        self._decoder_dtype = fast_decoder_dtype(device) if precision == "auto" else None
+        self.last_timings = Timings()
+        # Time the vocoder separately from the rest of the acoustic model (cheap: two clock reads per call).
+        self._decoder_started = 0.0
+        self.model.dec.register_forward_pre_hook(self._on_decoder_start)
+        self.model.dec.register_forward_hook(self._on_decoder_end)
+
+    def _on_decoder_start(self, *_: Any) -> None:
+        self._decoder_started = time.perf_counter()
+
+    def _on_decoder_end(self, *_: Any) -> None:
+        self.last_timings.vocoder += time.perf_counter() - self._decoder_started
 
     # -- properties -------------------------------------------------------------------------
     @property
@@ -210,6 +246,7 @@ class TTS:
         t1 = time.perf_counter()
         bert = self.features(phonemes, add_blank=self.config.data.add_blank)
         t2 = time.perf_counter()
+        vocoder_before = self.last_timings.vocoder
         dev = self.device
         with torch.inference_mode():
             out = self.model.infer(
@@ -222,14 +259,14 @@ class TTS:
                 noise_scale_w=noise_scale_w,
                 length_scale=1.0 / speed,
                 sdp_ratio=sdp_ratio,
-                decoder_dtype=self._autocast_dtype,
+                decoder_dtype=self._decoder_dtype,
             )
         audio = out.audio[0, 0, : int(out.audio_lengths[0])].float().cpu().numpy()
         t3 = time.perf_counter()
         timings = self.last_timings
         timings.frontend += t1 - t0
         timings.features += t2 - t1
-        timings.acoustic += t3 - t2
+        timings.acoustic += (t3 - t2) - (timings.vocoder - vocoder_before)
         timings.samples += audio.shape[0]
         return audio
 
@@ -261,7 +298,7 @@ class TTS:
         speaker = self._speaker_index(speaker_id)
         if seed is not None:
             torch.manual_seed(seed)
-        self.last_timings = _Timings()
+        self.last_timings = Timings()
         pause = np.zeros(int(round(pause_seconds * self.sample_rate)), dtype=np.float32)
         spoken = 0
         for i, sentence in enumerate(sentences):
