@@ -14,8 +14,10 @@ The file reads top to bottom as ``setup -> loop -> save -> cleanup``:
 * **loop** -- per batch: the discriminator step (LSGAN on the multi-period + scale discriminator), the
   duration-discriminator step (when ``model.use_duration_discriminator``), and the generator step
   (adversarial + 2x feature matching + ``c_mel`` * mel L1 + ``c_kl`` * KL + ``c_dur`` * duration losses
-  + the duration discriminator's adversarial term). A non-finite loss or gradient on any rank skips the
-  rest of that step on every rank (no weights or optimizer moments change) and is logged and counted.
+  + the duration discriminator's adversarial term). Each update is guarded: a non-finite loss (on any
+  rank) or gradient norm skips that update and the rest of the step on every rank, so no non-finite
+  value reaches weights or optimizer moments; the step is logged and counted as skipped. (A poisoned
+  batch already makes the first, discriminator, loss non-finite, so the whole step changes nothing.)
 * **save** -- every ``train.eval_interval`` steps: validation (losses, audio, mels) and a checkpoint set;
   also at the end and on SIGTERM/SIGINT. See :mod:`melo.checkpoint` for the files.
 * **cleanup** -- close TensorBoard, leave the process group.
@@ -41,7 +43,6 @@ import contextlib
 import dataclasses
 import json
 import logging
-import math
 import os
 import signal
 import sys
@@ -200,18 +201,13 @@ def setup(args: Args, dist_ctx: Distributed) -> Run:
         logger.info("log file: %s", open_log_file(args.logs_dir, args.model))
     logger.info("rank %d/%d on %s%s", dist_ctx.rank, dist_ctx.world_size, dist_ctx.device,
                 f" ({dist_ctx.backend})" if dist_ctx.backend else "")
-    precision = _resolve_precision(config, dist_ctx.device)
+    precision = _resolve_precision(config, dist_ctx)
     torch.manual_seed(config.train.seed + dist_ctx.rank)
     _seed_python_and_numpy(config.train.seed + dist_ctx.rank)
 
     prepared = _prepare_data(config, args, dist_ctx)
     config = prepared.config  # resolved: spk2id filled in
     symbols = _symbol_table_dict()
-    if dist_ctx.is_main:
-        ckpt_dir.mkdir(parents=True, exist_ok=True)
-        config.save(ckpt_dir / "config.json")
-        _write_json(ckpt_dir / "symbols.json", symbols)
-
     models = _build_models(config, symbols, dist_ctx.device)
     if not args.resume:
         _load_pretrained(config, models)
@@ -220,6 +216,10 @@ def setup(args: Args, dist_ctx: Distributed) -> Run:
     progress = Progress()
     if args.resume:
         progress = _restore(ckpt_dir, models, optimizers, schedulers, precision, dist_ctx)
+    if dist_ctx.is_main:  # the resolved config and symbol table, readable without loading a checkpoint
+        ckpt_dir.mkdir(parents=True, exist_ok=True)
+        config.save(ckpt_dir / "config.json")
+        _write_json(ckpt_dir / "symbols.json", symbols)
 
     models = _wrap_ddp(models, dist_ctx)
     workers = config.train.num_workers if args.workers is None else args.workers
@@ -257,11 +257,13 @@ def _check_checkpoint_intent(ckpt_dir: Path, resume: bool) -> None:
         )
 
 
-def _resolve_precision(config: Config, device: torch.device) -> Precision:
+def _resolve_precision(config: Config, dist_ctx: Distributed) -> Precision:
+    device = dist_ctx.device
     wanted = "bf16" if config.train.bf16_run else "fp16" if config.train.fp16_run else None
     dtype: torch.dtype | None = None
     if wanted and device.type != "cuda":
-        logger.warning("train.%s_run is set but the device is %s: training in fp32", wanted, device.type)
+        if dist_ctx.is_main:
+            logger.warning("train.%s_run is set but the device is %s: training in fp32", wanted, device.type)
     elif wanted == "bf16":
         dtype = torch.bfloat16
     elif wanted == "fp16":
@@ -296,8 +298,7 @@ def _prepare_data(config: Config, args: Args, dist_ctx: Distributed):  # -> Prep
                 logger.info("preprocessing %s and %s (caches missing or stale)",
                             config.data.training_files, config.data.validation_files)
             prepared = prepare(config, workers=workers, device=device, progress=True)
-            if prepared.wrote:
-                logger.info("preprocessing report:\n%s", prepared.report.summary_table())
+            _log_data_report(prepared)
         dist_ctx.barrier()
         if not dist_ctx.is_main:
             prepared = prepare(config, workers=1, device=device, progress=False)
@@ -307,6 +308,19 @@ def _prepare_data(config: Config, args: Args, dist_ctx: Distributed):  # -> Prep
         raise TrainingError(f"no usable training rows in {config.data.training_files}; see "
                             f"{prepared.cache_dir / 'report.txt'}")
     return prepared
+
+
+def _log_data_report(prepared) -> None:  # prepared: PreparedData
+    """The preprocessing report, as ``python -m melo.preprocess`` prints it: every problem row when this
+    run did preprocessing work, a count (and where the full report is) when the caches were fresh."""
+    report = prepared.report
+    if prepared.wrote:
+        for problem in report.problems:
+            logger.warning("%s", problem)
+    elif report.problems:
+        logger.info("%d filelist rows have problems (listed in %s)", len(report.problems),
+                    prepared.cache_dir / "report.txt")
+    logger.info("data:\n%s", report.summary_table())
 
 
 def _symbol_table_dict() -> dict[str, Any]:
@@ -393,13 +407,13 @@ def _restore(ckpt_dir: Path, models: Models, optimizers, schedulers, precision: 
     if loaded is None:
         raise TrainingError(f"--resume: no loadable checkpoint in {ckpt_dir} (every set is incomplete or broken)")
     t = loaded.training
-    models.raw_generator.load_state_dict(loaded.generator)
-    models.raw_mpd.load_state_dict(loaded.discriminators["mpd"])
+    _load_exact(models.raw_generator, loaded.generator, loaded.paths[0])
+    _load_exact(models.raw_mpd, loaded.discriminators["mpd"], loaded.paths[1])
     if models.raw_duration is not None:
         if "duration" not in loaded.discriminators:
             raise TrainingError(f"{loaded.paths[1]}: has no duration discriminator but "
                                 "model.use_duration_discriminator is true")
-        models.raw_duration.load_state_dict(loaded.discriminators["duration"])
+        _load_exact(models.raw_duration, loaded.discriminators["duration"], loaded.paths[1])
     if set(t["optimizers"]) != set(optimizers):
         raise TrainingError(f"{loaded.paths[2]}: holds optimizers {sorted(t['optimizers'])}, this run has "
                             f"{sorted(optimizers)} (was model.use_duration_discriminator changed?)")
@@ -420,6 +434,14 @@ def _restore(ckpt_dir: Path, models: Models, optimizers, schedulers, precision: 
     logger.info("resumed from %s: step %d, epoch %d (batch %d), lr %.6g", loaded.paths[0].name, progress.step,
                 progress.epoch, progress.batch_in_epoch, optimizers["G"].param_groups[0]["lr"])
     return progress
+
+
+def _load_exact(module: nn.Module, state: dict[str, torch.Tensor], path: Path) -> None:
+    try:
+        module.load_state_dict(state)
+    except RuntimeError as e:
+        raise TrainingError(f"{path}: does not fit the model this config builds (was the model section of the "
+                            f"config changed since the run started?):\n{e}") from None
 
 
 def _wrap_ddp(models: Models, dist_ctx: Distributed) -> Models:

@@ -41,6 +41,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, demo_corpus_dir: Path, t
     root = tmp_path_factory.mktemp("train_ws")
     corpus = root / "corpus"
     shutil.copytree(demo_corpus_dir, corpus)
+    val_list = corpus / "val_list.txt"  # two validation utterances keep every evaluation short
+    val_list.write_text("".join(val_list.read_text(encoding="utf-8").splitlines(keepends=True)[:2]), encoding="utf-8")
     raw = json.loads((REPO / "configs" / "tiny.json").read_text(encoding="utf-8"))
     raw["data"].update(
         training_files=str(corpus / "train_list.txt"),
@@ -311,3 +313,16 @@ def test_validation_mel_loss_falls(workspace: Path) -> None:
     curve = {e.step: e.value for e in events.Scalars("val/mel_l1")}
     assert set(curve) == {0, 20}
     assert curve[20] < 0.9 * curve[0], curve
+
+
+def test_resume_with_a_different_model_config_is_an_error(workspace: Path, uninterrupted: str,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    folder = workspace / "checkpoints" / uninterrupted
+    before = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+    raw = json.loads((workspace / "tiny.json").read_text(encoding="utf-8"))
+    raw["model"]["hidden_channels"] = 48
+    config = workspace / "wider.json"
+    config.write_text(json.dumps(raw), encoding="utf-8")
+    assert _train(workspace, uninterrupted, "--resume", config=config) == 2
+    assert "G_4.pth: does not fit the model this config builds" in caplog.text
+    assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == before  # nothing rewritten
