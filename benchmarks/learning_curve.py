@@ -68,10 +68,16 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--steps", type=int, default=240)
     p.add_argument("--eval-every", type=int, default=20)
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch threads (default 1: on a busy 2-core machine two threads spin-wait for each other)")
     p.add_argument("--keep", type=Path, default=None, help="work in this folder and keep it (default: a temp folder)")
     args = p.parse_args(argv)
 
+    import torch
+
     from melo import train as trainer
+
+    torch.set_num_threads(args.threads)
 
     root = args.keep or Path(tempfile.mkdtemp(prefix="melo-learning-curve-"))
     try:
@@ -99,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"`python benchmarks/learning_curve.py --steps {args.steps} --eval-every {args.eval_every}`: "
         f"{args.steps} steps of `configs/tiny.json` (batch 4, segment 8192) on the espeak-ng demo corpus with the tiny "
-        f"stand-in encoder, CPU, {train_seconds:.0f} s of training ({train_seconds / args.steps:.2f} s/step "
+        f"stand-in encoder, CPU ({args.threads} thread{'s' if args.threads > 1 else ''}), {train_seconds:.0f} s of training ({train_seconds / args.steps:.2f} s/step "
         f"including validation) after {setup_seconds:.0f} s of corpus/encoder/preprocessing setup; load average {load}.",
         "Validation mel L1 = mean |log-mel(target) - log-mel(generated)| of the teacher-forced forward on the 8 "
         "validation utterances (same windows every time, no dropout, no alignment noise).",

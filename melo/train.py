@@ -182,7 +182,6 @@ class Run:
     ckpt_dir: Path
     symbols: dict[str, Any]
     progress: Progress = field(default_factory=Progress)
-    loader_generator: torch.Generator = field(default_factory=torch.Generator)
     stop_signal: list[int] = field(default_factory=list)
     last_saved_step: int = -1
     logged_ground_truth: bool = False
@@ -223,13 +222,13 @@ def setup(args: Args, dist_ctx: Distributed) -> Run:
 
     models = _wrap_ddp(models, dist_ctx)
     workers = config.train.num_workers if args.workers is None else args.workers
-    loader_generator = torch.Generator()
+    loader_generator = torch.Generator().manual_seed(config.train.seed + dist_ctx.rank)
     train_loader, sampler, val_loader = _build_loaders(prepared, config, dist_ctx, workers, loader_generator)
     monitor = Monitor(args.logs_dir / args.model if dist_ctx.is_main else None)
     run = Run(args=args, config=config, dist=dist_ctx, precision=precision, models=models,
               optimizers=optimizers, schedulers=schedulers, train_loader=train_loader, sampler=sampler,
               val_loader=val_loader, monitor=monitor, ckpt_dir=ckpt_dir, symbols=symbols, progress=progress,
-              loader_generator=loader_generator, last_saved_step=progress.step if args.resume else -1)
+              last_saved_step=progress.step if args.resume else -1)
     n_gen = sum(p.numel() for p in models.raw_generator.parameters())
     n_disc = sum(p.numel() for m in (models.raw_mpd, models.raw_duration) if m is not None for p in m.parameters())
     logger.info("generator %.2f M parameters, discriminators %.2f M; %d training batches per epoch per rank",
@@ -475,9 +474,9 @@ def _build_loaders(prepared, config: Config, dist_ctx: Distributed, workers: int
         num_workers=workers,
         pin_memory=dist_ctx.device.type == "cuda",
         persistent_workers=workers > 0,
-        # The loader draws its workers' base seed from this generator (reseeded every epoch), not from
-        # the global RNG, so creating an iterator (each epoch, or after a resume) leaves training's
-        # random streams alone and worker seeds do not depend on where a run was resumed.
+        # The loader draws its workers' base seed from this generator instead of the global RNG, so
+        # creating an iterator (each epoch, or after a resume) leaves training's random streams alone.
+        # (The dataset itself draws no random numbers: worker seeds do not change the data.)
         generator=generator,
     )
     train_loader = torch.utils.data.DataLoader(train_set, batch_sampler=sampler, **common)
@@ -511,7 +510,6 @@ def train(run: Run) -> None:
     with _stop_on_signals(run):
         while p.epoch < t.epochs and not _reached_max(run):
             run.sampler.set_epoch(p.epoch, p.batch_in_epoch)
-            run.loader_generator.manual_seed(_epoch_seed(run))
             for batch in run.train_loader:
                 result = train_step(run, batch.to(run.dist.device, non_blocking=True))
                 p.step += 1
@@ -699,11 +697,6 @@ def _segments(run: Run, batch: "Batch", spec: torch.Tensor, out) -> tuple[torch.
 def _step_schedulers(run: Run) -> None:
     for scheduler in run.schedulers.values():
         scheduler.step()
-
-
-def _epoch_seed(run: Run) -> int:
-    """Seed of the DataLoader's own generator (worker seeds) for this rank and epoch."""
-    return (run.config.train.seed * 1_000_003 + run.progress.epoch) * 1009 + run.dist.rank
 
 
 def _reached_max(run: Run) -> bool:

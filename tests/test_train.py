@@ -25,12 +25,23 @@ from melo import checkpoint as ck
 from melo import train as trainer
 
 REPO = Path(__file__).resolve().parents[1]
-PYTHON_ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
-"""Subprocess environment. Same thread count as this process: CPU float reductions depend on it, and
-Adam turns rounding differences into visible weight differences within a few steps."""
+THREADS = 1
+"""torch threads for every run here, in-process and in subprocesses. One thread: on a shared 2-core
+machine two OpenMP threads spin-wait for each other and a tiny-config step costs 1-20 s of CPU instead
+of 0.25 s (measured). The same count everywhere also matters for the equality checks: CPU float
+reductions depend on it, and Adam turns rounding differences into visible weight differences."""
+PYTHON_ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": str(THREADS)}
 
 
 # -- fixtures -----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread() -> Any:
+    previous = torch.get_num_threads()
+    torch.set_num_threads(THREADS)
+    yield
+    torch.set_num_threads(previous)
+
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory, demo_corpus_dir: Path, tiny_encoder_dir: Path) -> Path:
@@ -323,6 +334,7 @@ def test_resume_with_a_different_model_config_is_an_error(workspace: Path, unint
     raw["model"]["hidden_channels"] = 48
     config = workspace / "wider.json"
     config.write_text(json.dumps(raw), encoding="utf-8")
-    assert _train(workspace, uninterrupted, "--resume", config=config) == 2
+    other_logs = str(workspace / "logs_wider")  # keeps the reference run's log folder to itself
+    assert _train(workspace, uninterrupted, "--resume", "--logs-dir", other_logs, config=config) == 2
     assert "G_4.pth: does not fit the model this config builds" in caplog.text
     assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == before  # nothing rewritten
