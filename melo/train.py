@@ -505,6 +505,7 @@ def train(run: Run) -> None:
     bar = _progress_bar(run)
     step_timer = time.perf_counter()
     window: list[dict[str, torch.Tensor]] = []
+    stop_requested = False
     if p.step == 0:
         evaluate(run)  # the untrained baseline of the validation curve
     with _stop_on_signals(run):
@@ -525,9 +526,12 @@ def train(run: Run) -> None:
                     window, step_timer = [], time.perf_counter()
                 del result
                 if p.step % t.eval_interval == 0:
+                    paused = time.perf_counter()
                     evaluate(run)
                     save(run)
-                if _reached_max(run) or run.dist.any_true(bool(run.stop_signal)):
+                    step_timer += time.perf_counter() - paused  # step_seconds measures training only
+                stop_requested = run.dist.any_true(bool(run.stop_signal))  # a signal seen by any rank
+                if stop_requested or _reached_max(run):
                     break
             else:  # the epoch ran out
                 p.epoch += 1
@@ -538,9 +542,9 @@ def train(run: Run) -> None:
             break
     if bar is not None:
         bar.close()
-    if run.stop_signal:
-        logger.warning("received %s at step %d: saving and stopping",
-                       signal.Signals(run.stop_signal[0]).name, p.step)
+    if stop_requested:
+        name = signal.Signals(run.stop_signal[0]).name if run.stop_signal else "a stop signal on another rank"
+        logger.warning("received %s at step %d: saving and stopping", name, p.step)
     elif p.epoch >= t.epochs:
         logger.info("finished train.epochs=%d at step %d", t.epochs, p.step)
     else:
@@ -636,8 +640,9 @@ def train_step(run: Run, batch: "Batch") -> StepResult:
     if not ok:  # the decision was collective: every rank skips, rank 0 reports
         run.progress.skipped_steps += 1
         if run.dist.is_main:
-            logger.warning("step %d skipped: non-finite loss or gradient (%d skipped so far)",
-                           run.progress.step + 1, run.progress.skipped_steps)
+            scale = f"; fp16 loss scale now {prec.scaler.get_scale():g}" if prec.scaler.is_enabled() else ""
+            logger.warning("step %d skipped: non-finite loss or gradient (%d skipped so far%s)",
+                           run.progress.step + 1, run.progress.skipped_steps, scale)
     return StepResult(scalars=scalars, skipped=not ok, output=out, batch=batch)
 
 
@@ -836,7 +841,8 @@ def save(run: Run) -> None:
             "scaler": run.precision.scaler.state_dict() if run.precision.scaler.is_enabled() else {},
             "rng": rng,
         }
-        generator_state = models.raw_generator.state_dict()
+        # CPU copies: the files then load on any machine, with or without the GPU they came from
+        generator_state, discs, training = _to_cpu((models.raw_generator.state_dict(), discs, training))
         ckpt.save_checkpoint_set(run.ckpt_dir, p.step, generator_state, discs, training)
         ckpt.save_latest(run.ckpt_dir, p.step, generator_state, run.config.to_dict(), run.symbols,
                          run.config.data.spk2id)
@@ -934,6 +940,16 @@ def _stop_on_signals(run: Run) -> Iterator[None]:
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
+
+
+def _to_cpu(obj: Any) -> Any:
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().cpu()
+    if isinstance(obj, dict):
+        return {k: _to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_cpu(v) for v in obj)
+    return obj
 
 
 def _write_json(path: Path, obj: Any) -> None:
