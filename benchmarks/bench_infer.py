@@ -77,7 +77,7 @@ def main() -> None:
         ("fast path: folded, inference_mode, bf16-autocast decoder", bf16_s, rel(bf16_audio)),
     ]
     lines = [
-        f"## Synthesis speed (full config, random weights, CPU, {THREADS} threads)",
+        f"## Synthesis speed (full config, random weights, CPU, {THREADS} thread{'s' if THREADS > 1 else ''})",
         "",
         f"{T_TEXT} text positions, length_scale {LENGTH_SCALE:g}, deterministic durations (sdp_ratio 0) -> "
         f"{seconds:.2f} s of audio; median of {REPEATS} runs after one warm-up. Load average at the end: "

@@ -18,7 +18,7 @@ __all__ = ["main"]
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m melo.preprocess", description=__doc__.split("\n\n")[1])
     parser.add_argument("--config", required=True, help="config JSON (data.training_files, data.validation_files, ...)")
-    parser.add_argument("--workers", type=int, default=1, help="processes for audio + text (default 1)")
+    parser.add_argument("--workers", type=int, default=1, help="processes for audio + text (default 1; fewer than 100 pending items stay in-process)")
     parser.add_argument("--strict", action="store_true", help="any bad or suspicious row is fatal (routine resampling and stereo mixing are not)")
     parser.add_argument("--device", default="cpu", help="device for the text encoder (default cpu)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")

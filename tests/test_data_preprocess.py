@@ -144,7 +144,8 @@ def test_cli_exit_status_and_stderr(messy: Config, tmp_path: Path, capsys: pytes
     assert main(["--config", str(cfg), "--no-progress"]) == 1
 
 
-def test_workers_give_the_same_caches(messy: Config, tmp_path: Path) -> None:
+def test_workers_give_the_same_caches(messy: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(P, "PARALLEL_MIN_JOBS", 0)  # use the process pool even for this small list
     one = P.prepare(messy.replace(data={"cache_dir": str(tmp_path / "c1")}), progress=False)
     two = P.prepare(messy.replace(data={"cache_dir": str(tmp_path / "c2")}), workers=2, progress=False)
     a = P.load_manifest(one.train_manifest).items
@@ -202,3 +203,12 @@ def test_widening_the_length_limit_admits_the_long_clip(messy: Config) -> None:
     assert not any(p.kind == "too-long" for p in wider.report.problems)
     assert wider.report.computed["audio"] == 1  # only long.wav's arrays; its measurements were cached
     assert wider.report.good["train"] == first.report.good["train"] + 1
+
+
+def test_missing_encoder_is_a_fatal_error_naming_it(messy: Config, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from melo.preprocess import main
+
+    cfg = tmp_path / "config.json"
+    messy.replace(data={"bert_model": str(tmp_path / "no_such_encoder")}).save(cfg)
+    assert main(["--config", str(cfg), "--no-progress"]) == 2
+    assert "no_such_encoder" in capsys.readouterr().err

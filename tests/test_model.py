@@ -108,7 +108,7 @@ def test_infer_length_follows_length_scale(config):
     gen.eval()
     with torch.no_grad():
         gen.dp.proj.bias.fill_(math.log(20.0))  # ~20 frames per position so rounding up is a small effect
-    b = batch(config, ragged=False)
+    b = random_batch(config, DEFAULT_TABLE, 2, 15, T_SPEC, torch.Generator().manual_seed(0), ragged=False)
     args = (b.phone_ids, b.tone_ids, b.language_ids, b.bert, b.speaker_ids, b.text_lengths)
     one = gen.infer(*args, sdp_ratio=0.0, length_scale=1.0)
     two = gen.infer(*args, sdp_ratio=0.0, length_scale=2.0)
@@ -193,7 +193,7 @@ def test_folding_weight_norm_leaves_outputs_unchanged(config):
 
 
 BF16_MAX_RELATIVE_ERROR = 0.05
-"""Relative L2 error of the bf16-autocast decoder on the tiny random model (measured ~1%; the full model's
+"""Relative L2 error of the bf16-autocast decoder on the tiny random model (measured 0.33%; the full model's
 error is reported by benchmarks/bench_infer.py)."""
 
 

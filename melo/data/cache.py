@@ -66,7 +66,12 @@ def audio_key(wav_hash: str, sampling_rate: int, filter_length: int, hop_length:
 
 
 def phoneme_key(text: str, language: str | None, symbols_fingerprint: str, add_blank: bool) -> str:
-    return hash_fields("phonemes", text=text, language=language, symbols=symbols_fingerprint, add_blank=add_blank)
+    """Phonemes depend on the text, the tag, the symbol table and the frontend's own version."""
+    from melo.text.frontend import FRONTEND_VERSION
+
+    return hash_fields(
+        "phonemes", text=text, language=language, symbols=symbols_fingerprint, add_blank=add_blank, frontend=FRONTEND_VERSION
+    )
 
 
 def feature_key(phonemes: str, extractor_fingerprint: str, bert_model: str, bert_layer: int, add_blank: bool) -> str:

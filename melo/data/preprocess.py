@@ -71,6 +71,9 @@ CLIP_LEVEL = 0.99
 """Samples at or above this magnitude count as clipped ..."""
 CLIP_FRACTION = 1e-3
 """... and a clip with more than this fraction of them is reported (kept, with a warning)."""
+PARALLEL_MIN_JOBS = 100
+"""Below this many pending items ``workers > 1`` still runs in-process: each spawned worker first pays
+seconds of start-up (torch and the language backends), more than such a batch takes on one core."""
 FEATURE_CHUNK = 64
 """Rows handed to the feature extractor per call (it batches further inside)."""
 
@@ -531,7 +534,7 @@ def _run_jobs(jobs: list[_Job], workers: int, progress: bool, data: DataConfig) 
     # Skip the expensive STFT for clips that will be rejected anyway: the worker measures first.
     limits = (data.min_audio_seconds, data.max_audio_seconds)
     bar = dict(total=len(jobs), desc="preprocess", unit="item", disable=not progress)
-    if workers <= 1:
+    if workers <= 1 or len(jobs) < PARALLEL_MIN_JOBS:
         return [_do_job(job, limits) for job in tqdm(jobs, **bar)]
     import multiprocessing
 
@@ -660,18 +663,13 @@ def _fill_features(
 ) -> None:
     if not good:
         return
-    from melo.features import FeatureExtractor, ModelUnavailableError
+    from melo.features import FeatureExtractor, ModelUnavailableError, feature_fingerprint
 
     try:
-        extractor = FeatureExtractor.from_config(data, device=device)
+        # The fingerprint needs the model's files, not the model: loading waits until there is work.
+        fingerprint = feature_fingerprint(data.bert_model, data.bert_layer)
     except ModelUnavailableError as e:
         raise DataError(f"text encoder data.bert_model={data.bert_model!r} is unavailable: {e}") from e
-    if extractor.hidden_size != bert_channels:
-        raise DataError(
-            f"data.bert_model {data.bert_model!r} has hidden size {extractor.hidden_size} "
-            f"but model.bert_channels is {bert_channels}; they must be equal"
-        )
-    fingerprint = extractor.fingerprint()
     todo: dict[str, _RowState] = {}
     for st in good:
         assert st.phoneme_key is not None
@@ -684,6 +682,16 @@ def _fill_features(
             todo[st.feature_key] = st
     if not todo:
         return
+    try:
+        extractor = FeatureExtractor.from_config(data, device=device)
+    except ModelUnavailableError as e:
+        raise DataError(f"text encoder data.bert_model={data.bert_model!r} is unavailable: {e}") from e
+    if extractor.hidden_size != bert_channels:
+        raise DataError(
+            f"data.bert_model {data.bert_model!r} has hidden size {extractor.hidden_size} "
+            f"but model.bert_channels is {bert_channels}; they must be equal"
+        )
+    assert extractor.fingerprint() == fingerprint
     from tqdm import tqdm
 
     pending = list(todo.items())

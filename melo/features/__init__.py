@@ -23,6 +23,7 @@ __all__ = [
     "ModelUnavailableError",
     "PhoneSource",
     "TokenPiece",
+    "feature_fingerprint",
     "get_extractor",
     "token_coverage",
 ]
@@ -34,6 +35,7 @@ _WHERE = {
     "PhoneSource": "melo.features.extractor",
     "TokenPiece": "melo.features.extractor",
     "get_extractor": "melo.features.extractor",
+    "feature_fingerprint": "melo.features.extractor",
     "ModelUnavailableError": "melo.features.loading",
     "CoverageReport": "melo.features.coverage",
     "token_coverage": "melo.features.coverage",

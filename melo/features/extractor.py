@@ -205,7 +205,7 @@ class FeatureExtractor:
 
         Computed once per extractor (the model files are read when it is first asked for)."""
         if getattr(self, "_fingerprint", None) is None:
-            self._fingerprint = source_fingerprint(self._source, f"L{self.layer}:{self.precision}:a{ALIGNMENT_VERSION}")
+            self._fingerprint = _fingerprint_of(self._source, self.layer, self.precision)
         return self._fingerprint
 
     # -- tokenisation ------------------------------------------------------------------------------
@@ -325,6 +325,17 @@ class FeatureExtractor:
             feature_shape=(self._hidden_size, n_positions),
             stand_in=self.stand_in,
         )
+
+
+def _fingerprint_of(source: Any, layer: int, precision: str) -> str:
+    return source_fingerprint(source, f"L{layer}:{precision}:a{ALIGNMENT_VERSION}")
+
+
+def feature_fingerprint(model: str, layer: int, precision: Precision = "fp32") -> str:
+    """What :meth:`FeatureExtractor.fingerprint` returns for these arguments, without loading the model
+    (cache checks stay cheap when everything is already extracted). Raises ``ModelUnavailableError``
+    like the constructor when the model cannot be found."""
+    return _fingerprint_of(resolve_source(model), layer, precision)
 
 
 def _model_key(model: str) -> str:

@@ -90,7 +90,8 @@ class Generator(nn.Module):
         if g is not None:
             x = x + self.cond(g)
         for i, up in enumerate(self.ups):
-            x = up(F.leaky_relu(x, LRELU_SLOPE)).float()
+            # x is a fresh sum/average whose backward does not need it: activate in place
+            x = up(F.leaky_relu(x, LRELU_SLOPE, inplace=True)).float()
             blocks = self.resblocks[i * self.num_kernels : (i + 1) * self.num_kernels]
             xs = blocks[0](x)
             for block in blocks[1:]:

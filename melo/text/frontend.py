@@ -17,7 +17,11 @@ from melo.text.normalize import canonical_punctuation, clean_text
 from melo.text.symbols import validate_language
 from melo.text.types import Phonemes, Segment
 
-__all__ = ["NothingToPronounceError", "backend", "phonemize"]
+__all__ = ["FRONTEND_VERSION", "NothingToPronounceError", "backend", "phonemize"]
+
+FRONTEND_VERSION = 1
+"""Bump whenever a change to normalisation or any G2P changes what a text reads as: preprocessing caches
+of phonemes (and the features built on them) are keyed by it."""
 
 logger = logging.getLogger(__name__)
 

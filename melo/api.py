@@ -1,0 +1,305 @@
+"""Synthesis API: a trained checkpoint + text -> waveform.
+
+    from melo.api import TTS
+    tts = TTS(model_path="checkpoints/melo_bge_m3/G_latest.pth", config_path="configs/config_bge_m3.json", device="cuda")
+    tts.synthesize("안녕하세요. BGE-M3로 학습한 모델입니다.", speaker_id=0, output_path="test.wav")
+
+The resolved config, symbol table and speaker map come from the checkpoint (``G_latest.pth`` holds them).
+A ``config_path`` is optional; when given (the user guide passes the base config, whose ``spk2id`` is
+empty), every model-shape field must agree with the checkpoint, and a disagreement is an error naming
+the field. Its ``data.bert_model`` may point at a local copy of the encoder.
+
+Any speaker speaks any of the four languages; mixed-language text is read segment by segment with one
+encoder pass per sentence. Long text is split into sentences (``melo.text.split``), synthesised one by
+one and joined with short pauses; :meth:`TTS.stream` yields each sentence's audio as soon as it is ready.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from melo.config import Config, ConfigError, load_config
+from melo.text import DEFAULT_TABLE, SymbolTable, phonemize, validate_language
+from melo.text.sequence import to_sequence
+from melo.text.split import split_sentences
+
+__all__ = ["SynthesisError", "TTS", "resolve_device"]
+
+logger = logging.getLogger(__name__)
+
+# Fields whose value shapes the network or the audio it makes: they must match the checkpoint.
+_SHAPE_FIELDS_DATA = (
+    "sampling_rate", "filter_length", "hop_length", "win_length", "n_mel_channels", "add_blank", "n_speakers", "bert_layer",
+)
+
+
+class SynthesisError(ValueError):
+    """Bad input to synthesis (unknown speaker, empty text, ...); the message says what is allowed."""
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``auto`` -> CUDA when available, else CPU. Asking for an absent device is an error."""
+    if isinstance(device, torch.device):
+        device = str(device)
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except RuntimeError:
+        raise RuntimeError(f"device {device!r} is not supported; use 'auto', 'cpu' or 'cuda[:N]'") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"device {device!r} is not available: torch sees no CUDA GPU (use device='cpu' or 'auto')")
+    if dev.type == "cuda" and dev.index is not None and dev.index >= torch.cuda.device_count():
+        raise RuntimeError(f"device {device!r} is not available: only {torch.cuda.device_count()} CUDA device(s)")
+    if dev.type not in ("cpu", "cuda"):
+        raise RuntimeError(f"device {device!r} is not supported; use 'auto', 'cpu' or 'cuda[:N]'")
+    return dev
+
+
+@dataclass
+class _Timings:
+    frontend: float = 0.0
+    features: float = 0.0
+    acoustic: float = 0.0
+    vocoder: float = 0.0
+    samples: int = 0
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+def _load_checkpoint(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: checkpoint not found")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:  # torch raises several types for corrupt or foreign files
+        raise RuntimeError(f"{path}: cannot read checkpoint ({type(e).__name__}: {e})") from None
+    if not isinstance(payload, dict) or "generator" not in payload:
+        raise RuntimeError(f"{path}: not a melo generator checkpoint (no 'generator' weights)")
+    return payload
+
+
+def _encoder_reachable(name: str) -> bool:
+    """A local folder that exists, or something that reads as a hub id (``org/name``)."""
+    if Path(name).is_dir():
+        return True
+    return not (Path(name).is_absolute() or name.startswith((".", "~")) or name.count("/") != 1)
+
+
+def _resolve_config(path: Path, payload: dict[str, Any], config_path: str | Path | None) -> Config:
+    stored = payload.get("config")
+    base: Config | None = Config.from_dict(stored, source=f"{path} (stored config)") if stored else None
+    if base is None:
+        beside = path.parent / "config.json"
+        if beside.is_file():
+            base = load_config(beside)
+    given = load_config(config_path) if config_path is not None else None
+    if base is None and given is None:
+        raise RuntimeError(f"{path}: the checkpoint stores no config and none was given (pass config_path=...)")
+    if base is None:
+        assert given is not None
+        return given
+    if given is not None:
+        for name, want in given.model.__dict__.items():
+            have = getattr(base.model, name)
+            if have != want:
+                raise ConfigError(f"{config_path}: model.{name} is {want!r} but the checkpoint {path} was trained with {have!r}")
+        for name in _SHAPE_FIELDS_DATA:
+            want, have = getattr(given.data, name), getattr(base.data, name)
+            if want != have:
+                raise ConfigError(f"{config_path}: data.{name} is {want!r} but the checkpoint {path} was trained with {have!r}")
+        if given.data.spk2id and given.data.spk2id != base.data.spk2id:
+            raise ConfigError(f"{config_path}: data.spk2id differs from the speakers stored in {path}")
+        stored, wanted = base.data.bert_model, given.data.bert_model
+        if wanted != stored and (Path(wanted).is_dir() or not _encoder_reachable(stored)):
+            logger.info("text encoder from %s: %s (the checkpoint was trained with %s)", config_path, wanted, stored)
+            base = base.replace(data={"bert_model": wanted})
+    return base
+
+
+class TTS:
+    """A loaded voice model. Thread-compatible, not thread-safe (one synthesis at a time)."""
+
+    def __init__(
+        self,
+        model_path: str | Path,
+        config_path: str | Path | None = None,
+        device: str | torch.device = "auto",
+        precision: str = "auto",
+    ) -> None:
+        """``precision``: ``auto`` (CPU: bf16 decoder + fast encoder path; CUDA: fp16), or ``fp32``."""
+        from melo.features import get_extractor
+        from melo.model import build_generator
+
+        self.device = resolve_device(device)
+        self.model_path = Path(model_path)
+        payload = _load_checkpoint(self.model_path)
+        self.config = _resolve_config(self.model_path, payload, config_path)
+        self.symbols = SymbolTable.from_dict(payload["symbols"]) if payload.get("symbols") else DEFAULT_TABLE
+        spk2id = payload.get("spk2id") or self.config.data.spk2id
+        self._speakers: dict[str, int] = dict(spk2id)
+        if precision not in ("auto", "fp32"):
+            raise ValueError(f"precision must be 'auto' or 'fp32', got {precision!r}")
+        self.precision = precision
+
+        model = build_generator(self.config, self.symbols)
+        try:
+            model.load_state_dict(payload["generator"])
+        except RuntimeError as e:
+            raise RuntimeError(f"{self.model_path}: weights do not fit the config's model ({e})") from None
+        self.model = model.to(self.device).prepare_for_inference()
+        fast = precision == "auto"
+        feature_precision = ("int8" if self.device.type == "cpu" else "fp16") if fast else "fp32"
+        self.features = get_extractor(self.config.data.bert_model, self.config.data.bert_layer, self.device, feature_precision)
+        if self.features.hidden_size != self.config.model.bert_channels:
+            raise ConfigError(
+                f"text encoder {self.config.data.bert_model} has hidden size {self.features.hidden_size} "
+                f"but the model expects model.bert_channels={self.config.model.bert_channels}"
+            )
+        self._autocast_dtype = None
+        if fast:
+            self._autocast_dtype = torch.bfloat16 if self.device.type == "cpu" else torch.float16
+        self.last_timings = _Timings()
+
+    # -- properties -------------------------------------------------------------------------
+    @property
+    def sample_rate(self) -> int:
+        return self.config.data.sampling_rate
+
+    @property
+    def speakers(self) -> dict[str, int]:
+        """Speaker name -> id, as trained."""
+        return dict(self._speakers)
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return self.symbols.languages
+
+    # -- synthesis --------------------------------------------------------------------------
+    def _speaker_index(self, speaker_id: int | str) -> int:
+        if isinstance(speaker_id, str):
+            if speaker_id not in self._speakers:
+                known = ", ".join(self._speakers) or "(none stored; use an integer id)"
+                raise SynthesisError(f"unknown speaker {speaker_id!r}; known: {known}")
+            return self._speakers[speaker_id]
+        if isinstance(speaker_id, bool) or not isinstance(speaker_id, (int, np.integer)):
+            raise SynthesisError(f"speaker_id must be an int or a speaker name, got {type(speaker_id).__name__}")
+        n = self.config.data.n_speakers
+        if not 0 <= int(speaker_id) < n:
+            raise SynthesisError(f"speaker_id {speaker_id} out of range [0, {n}); known: {self._describe_speakers()}")
+        if self._speakers and int(speaker_id) not in self._speakers.values():
+            raise SynthesisError(f"speaker_id {speaker_id} was never trained; known: {self._describe_speakers()}")
+        return int(speaker_id)
+
+    def _describe_speakers(self) -> str:
+        return ", ".join(f"{name}={i}" for name, i in self._speakers.items()) or "(no names stored)"
+
+    def _sentence_audio(
+        self, sentence: str, speaker: int, language: str | None, speed: float, sdp_ratio: float, noise_scale: float, noise_scale_w: float
+    ) -> np.ndarray:
+        t0 = time.perf_counter()
+        phonemes = phonemize(sentence, language=language)
+        seq = to_sequence(phonemes, self.symbols, add_blank=self.config.data.add_blank)
+        t1 = time.perf_counter()
+        bert = self.features(phonemes, add_blank=self.config.data.add_blank)
+        t2 = time.perf_counter()
+        dev = self.device
+        with torch.inference_mode():
+            out = self.model.infer(
+                torch.from_numpy(seq.phone_ids).unsqueeze(0).to(dev),
+                torch.from_numpy(seq.tone_ids).unsqueeze(0).to(dev),
+                torch.from_numpy(seq.language_ids).unsqueeze(0).to(dev),
+                bert.unsqueeze(0).to(dev),
+                torch.tensor([speaker], device=dev),
+                noise_scale=noise_scale,
+                noise_scale_w=noise_scale_w,
+                length_scale=1.0 / speed,
+                sdp_ratio=sdp_ratio,
+                decoder_dtype=self._autocast_dtype,
+            )
+        audio = out.audio[0, 0, : int(out.audio_lengths[0])].float().cpu().numpy()
+        t3 = time.perf_counter()
+        timings = self.last_timings
+        timings.frontend += t1 - t0
+        timings.features += t2 - t1
+        timings.acoustic += t3 - t2
+        timings.samples += audio.shape[0]
+        return audio
+
+    def _check_args(self, text: str, language: str | None, speed: float) -> list[str]:
+        if not isinstance(text, str) or not text.strip():
+            raise SynthesisError("text is empty; give at least one word to read")
+        validate_language(language)
+        if not speed > 0:
+            raise SynthesisError(f"speed must be > 0, got {speed}")
+        sentences = split_sentences(text)
+        if not sentences:
+            raise SynthesisError("text is empty; give at least one word to read")
+        return sentences
+
+    def stream(
+        self,
+        text: str,
+        speaker_id: int | str = 0,
+        language: str | None = None,
+        speed: float = 1.0,
+        sdp_ratio: float = 0.2,
+        noise_scale: float = 0.6,
+        noise_scale_w: float = 0.8,
+        pause_seconds: float = 0.15,
+        seed: int | None = None,
+    ) -> Iterator[np.ndarray]:
+        """Yield float32 audio one sentence at a time (each followed by a short pause but the last)."""
+        sentences = self._check_args(text, language, speed)
+        speaker = self._speaker_index(speaker_id)
+        if seed is not None:
+            torch.manual_seed(seed)
+        self.last_timings = _Timings()
+        pause = np.zeros(int(round(pause_seconds * self.sample_rate)), dtype=np.float32)
+        spoken = 0
+        for i, sentence in enumerate(sentences):
+            try:
+                audio = self._sentence_audio(sentence, speaker, language, speed, sdp_ratio, noise_scale, noise_scale_w)
+            except ValueError as e:  # e.g. a sentence of emoji only: say so, keep the rest
+                if "nothing pronounceable" in str(e):
+                    logger.warning("skipping sentence %d (%r): %s", i + 1, sentence, e)
+                    continue
+                raise
+            spoken += 1
+            yield audio if i == len(sentences) - 1 else np.concatenate([audio, pause])
+        if spoken == 0:
+            raise SynthesisError(f"nothing pronounceable in {text[:60]!r}")
+
+    def synthesize(
+        self,
+        text: str,
+        speaker_id: int | str = 0,
+        output_path: str | Path | None = None,
+        language: str | None = None,
+        speed: float = 1.0,
+        sdp_ratio: float = 0.2,
+        noise_scale: float = 0.6,
+        noise_scale_w: float = 0.8,
+        seed: int | None = None,
+    ) -> np.ndarray:
+        """Read ``text`` with speaker ``speaker_id`` (int id or name); returns float32 audio at
+        :attr:`sample_rate`, and writes a 16-bit WAV to ``output_path`` when given."""
+        chunks = list(
+            self.stream(
+                text, speaker_id=speaker_id, language=language, speed=speed, sdp_ratio=sdp_ratio,
+                noise_scale=noise_scale, noise_scale_w=noise_scale_w, seed=seed,
+            )
+        )
+        audio = np.concatenate(chunks).astype(np.float32, copy=False)
+        if output_path is not None:
+            from melo.audio import save_wav
+
+            save_wav(output_path, audio, self.sample_rate)
+        return audio
