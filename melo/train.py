@@ -70,7 +70,7 @@ from melo.monitor import (
 if TYPE_CHECKING:
     from melo.data.batch import Batch
 
-__all__ = ["Args", "TrainingError", "main", "parse_args"]
+__all__ = ["Args", "TrainingError", "clip_gradients", "main", "parse_args"]
 
 logger = logging.getLogger("melo.train")
 
@@ -659,15 +659,24 @@ def _optimizer_step(run: Run, name: str, loss: torch.Tensor, module: nn.Module) 
     scaler.scale(loss).backward()
     if scaler.is_enabled():
         scaler.unscale_(opt)
-    grads = [p.grad for p in module.parameters() if p.grad is not None]
-    norm = torch.nn.utils.get_total_norm(grads) if grads else torch.zeros((), device=run.dist.device)
-    finite = bool(torch.isfinite(norm))
+    finite, norm = clip_gradients(module, run.config.train.grad_clip_norm)
     if finite:
-        if run.config.train.grad_clip_norm is not None:
-            torch.nn.utils.clip_grads_with_norm_(grads, run.config.train.grad_clip_norm, norm)
         scaler.step(opt)
     opt.zero_grad(set_to_none=True)  # gradients are not needed after the step; free them
-    return finite, norm.detach(), scaler.is_enabled()
+    return finite, norm, scaler.is_enabled()
+
+
+def clip_gradients(module: nn.Module, max_norm: float | None) -> tuple[bool, torch.Tensor]:
+    """Total L2 norm of ``module``'s gradients and whether it is finite; when it is and ``max_norm`` is
+    set, scale the gradients down to that norm. Returns ``(finite, norm before clipping)``."""
+    params = [p for p in module.parameters() if p.grad is not None]
+    if not params:
+        return True, torch.zeros(())
+    norm = torch.nn.utils.get_total_norm([p.grad for p in params])
+    finite = bool(torch.isfinite(norm))
+    if finite and max_norm is not None:
+        torch.nn.utils.clip_grads_with_norm_(params, max_norm, norm)  # takes the parameters, reads .grad
+    return finite, norm.detach()
 
 
 @contextlib.contextmanager

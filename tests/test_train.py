@@ -235,10 +235,25 @@ def test_sigterm_saves_then_exits_cleanly(workspace: Path) -> None:
     assert "received SIGTERM" in log.read_text(encoding="utf-8")
 
 
+def test_clip_gradients_measures_clips_and_flags_non_finite() -> None:
+    layer = torch.nn.Linear(3, 1, bias=False)
+    layer.weight.grad = torch.tensor([[3.0, 0.0, 4.0]])
+    finite, norm = trainer.clip_gradients(layer, None)
+    assert finite and float(norm) == pytest.approx(5.0)
+    assert torch.equal(layer.weight.grad, torch.tensor([[3.0, 0.0, 4.0]]))  # measured, not clipped
+    finite, norm = trainer.clip_gradients(layer, 1.0)
+    assert finite and float(norm) == pytest.approx(5.0)  # the norm before clipping
+    assert float(layer.weight.grad.norm()) == pytest.approx(1.0, rel=1e-4)
+    layer.weight.grad = torch.tensor([[float("nan"), 1.0, 1.0]])
+    finite, _ = trainer.clip_gradients(layer, 1.0)
+    assert not finite
+
+
 def test_duration_discriminator_can_be_off(workspace: Path) -> None:
+    """Also: lr decay per step, gradient clipping on, and fp16_run on CPU (fp32 with exactly one warning)."""
     raw = json.loads((workspace / "tiny.json").read_text(encoding="utf-8"))
     raw["model"]["use_duration_discriminator"] = False
-    raw["train"].update(lr_decay_interval="step", lr_decay=0.9)
+    raw["train"].update(lr_decay_interval="step", lr_decay=0.9, grad_clip_norm=5.0, fp16_run=True)
     config = workspace / "nodur.json"
     config.write_text(json.dumps(raw), encoding="utf-8")
     assert _train(workspace, "nodur", "--max-steps", "2", config=config) == 0
@@ -247,6 +262,8 @@ def test_duration_discriminator_can_be_off(workspace: Path) -> None:
     assert set(training["optimizers"]) == {"G", "D"}
     lr = training["optimizers"]["G"]["param_groups"][0]["lr"]
     assert lr == pytest.approx(3e-4 * 0.9**2)  # decayed once per step
+    log = next((workspace / "logs").glob("train_nodur_*.log")).read_text(encoding="utf-8")
+    assert log.count("train.fp16_run is set but the device is cpu: training in fp32") == 1
 
 
 # -- multi-process ------------------------------------------------------------------------------------
