@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 _FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 _OWNED = "_melo_train_handler"
+_saved_level: list[int] = []  # the root logger's level before setup_logging, restored by close_logging
 
 
 class _TqdmHandler(logging.StreamHandler):
@@ -49,10 +50,12 @@ def setup_logging(is_main: bool) -> None:
     Handlers added by an earlier call (a second run in the same process) are closed first; handlers
     that others installed are left alone."""
     close_logging()
+    root = logging.getLogger()
+    _saved_level.append(root.level)
     console = _TqdmHandler()
     console.setFormatter(_formatter())
     _add_handler(console)
-    logging.getLogger().setLevel(logging.INFO if is_main else logging.WARNING)
+    root.setLevel(logging.INFO if is_main else logging.WARNING)
 
 
 def open_log_file(log_dir: Path, model_name: str) -> Path:
@@ -75,12 +78,14 @@ def _formatter() -> logging.Formatter:
 
 
 def close_logging() -> None:
-    """Remove and close the handlers :func:`setup_logging` added."""
+    """Remove and close the handlers :func:`setup_logging` added; restore the root logger's level."""
     root = logging.getLogger()
     for handler in list(root.handlers):
         if getattr(handler, _OWNED, False):
             root.removeHandler(handler)
             handler.close()
+    if _saved_level:
+        root.setLevel(_saved_level.pop())
 
 
 def _add_handler(handler: logging.Handler) -> None:

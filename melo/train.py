@@ -14,8 +14,10 @@ The file reads top to bottom as ``setup -> loop -> save -> cleanup``:
 * **loop** -- per batch: the discriminator step (LSGAN on the multi-period + scale discriminator), the
   duration-discriminator step (when ``model.use_duration_discriminator``), and the generator step
   (adversarial + 2x feature matching + ``c_mel`` * mel L1 + ``c_kl`` * KL + ``c_dur`` * duration losses
-  + the duration discriminator's adversarial term). A non-finite loss or gradient on any rank skips the
-  rest of that step on every rank (no weights or optimizer moments change) and is logged and counted.
+  + the duration discriminator's adversarial term). Each update is guarded: a non-finite loss (on any
+  rank) or gradient norm skips that update and the rest of the step on every rank, so no non-finite
+  value reaches weights or optimizer moments; the step is logged and counted as skipped. (A poisoned
+  batch already makes the first, discriminator, loss non-finite, so the whole step changes nothing.)
 * **save** -- every ``train.eval_interval`` steps: validation (losses, audio, mels) and a checkpoint set;
   also at the end and on SIGTERM/SIGINT. See :mod:`melo.checkpoint` for the files.
 * **cleanup** -- close TensorBoard, leave the process group.
@@ -41,7 +43,6 @@ import contextlib
 import dataclasses
 import json
 import logging
-import math
 import os
 import signal
 import sys
@@ -69,7 +70,7 @@ from melo.monitor import (
 if TYPE_CHECKING:
     from melo.data.batch import Batch
 
-__all__ = ["Args", "TrainingError", "main", "parse_args"]
+__all__ = ["Args", "TrainingError", "clip_gradients", "main", "parse_args"]
 
 logger = logging.getLogger("melo.train")
 
@@ -181,7 +182,6 @@ class Run:
     ckpt_dir: Path
     symbols: dict[str, Any]
     progress: Progress = field(default_factory=Progress)
-    loader_generator: torch.Generator = field(default_factory=torch.Generator)
     stop_signal: list[int] = field(default_factory=list)
     last_saved_step: int = -1
     logged_ground_truth: bool = False
@@ -200,18 +200,13 @@ def setup(args: Args, dist_ctx: Distributed) -> Run:
         logger.info("log file: %s", open_log_file(args.logs_dir, args.model))
     logger.info("rank %d/%d on %s%s", dist_ctx.rank, dist_ctx.world_size, dist_ctx.device,
                 f" ({dist_ctx.backend})" if dist_ctx.backend else "")
-    precision = _resolve_precision(config, dist_ctx.device)
+    precision = _resolve_precision(config, dist_ctx)
     torch.manual_seed(config.train.seed + dist_ctx.rank)
     _seed_python_and_numpy(config.train.seed + dist_ctx.rank)
 
     prepared = _prepare_data(config, args, dist_ctx)
     config = prepared.config  # resolved: spk2id filled in
     symbols = _symbol_table_dict()
-    if dist_ctx.is_main:
-        ckpt_dir.mkdir(parents=True, exist_ok=True)
-        config.save(ckpt_dir / "config.json")
-        _write_json(ckpt_dir / "symbols.json", symbols)
-
     models = _build_models(config, symbols, dist_ctx.device)
     if not args.resume:
         _load_pretrained(config, models)
@@ -220,16 +215,20 @@ def setup(args: Args, dist_ctx: Distributed) -> Run:
     progress = Progress()
     if args.resume:
         progress = _restore(ckpt_dir, models, optimizers, schedulers, precision, dist_ctx)
+    if dist_ctx.is_main:  # the resolved config and symbol table, readable without loading a checkpoint
+        ckpt_dir.mkdir(parents=True, exist_ok=True)
+        config.save(ckpt_dir / "config.json")
+        _write_json(ckpt_dir / "symbols.json", symbols)
 
     models = _wrap_ddp(models, dist_ctx)
     workers = config.train.num_workers if args.workers is None else args.workers
-    loader_generator = torch.Generator()
+    loader_generator = torch.Generator().manual_seed(config.train.seed + dist_ctx.rank)
     train_loader, sampler, val_loader = _build_loaders(prepared, config, dist_ctx, workers, loader_generator)
     monitor = Monitor(args.logs_dir / args.model if dist_ctx.is_main else None)
     run = Run(args=args, config=config, dist=dist_ctx, precision=precision, models=models,
               optimizers=optimizers, schedulers=schedulers, train_loader=train_loader, sampler=sampler,
               val_loader=val_loader, monitor=monitor, ckpt_dir=ckpt_dir, symbols=symbols, progress=progress,
-              loader_generator=loader_generator, last_saved_step=progress.step if args.resume else -1)
+              last_saved_step=progress.step if args.resume else -1)
     n_gen = sum(p.numel() for p in models.raw_generator.parameters())
     n_disc = sum(p.numel() for m in (models.raw_mpd, models.raw_duration) if m is not None for p in m.parameters())
     logger.info("generator %.2f M parameters, discriminators %.2f M; %d training batches per epoch per rank",
@@ -257,11 +256,13 @@ def _check_checkpoint_intent(ckpt_dir: Path, resume: bool) -> None:
         )
 
 
-def _resolve_precision(config: Config, device: torch.device) -> Precision:
+def _resolve_precision(config: Config, dist_ctx: Distributed) -> Precision:
+    device = dist_ctx.device
     wanted = "bf16" if config.train.bf16_run else "fp16" if config.train.fp16_run else None
     dtype: torch.dtype | None = None
     if wanted and device.type != "cuda":
-        logger.warning("train.%s_run is set but the device is %s: training in fp32", wanted, device.type)
+        if dist_ctx.is_main:
+            logger.warning("train.%s_run is set but the device is %s: training in fp32", wanted, device.type)
     elif wanted == "bf16":
         dtype = torch.bfloat16
     elif wanted == "fp16":
@@ -296,8 +297,7 @@ def _prepare_data(config: Config, args: Args, dist_ctx: Distributed):  # -> Prep
                 logger.info("preprocessing %s and %s (caches missing or stale)",
                             config.data.training_files, config.data.validation_files)
             prepared = prepare(config, workers=workers, device=device, progress=True)
-            if prepared.wrote:
-                logger.info("preprocessing report:\n%s", prepared.report.summary_table())
+            _log_data_report(prepared)
         dist_ctx.barrier()
         if not dist_ctx.is_main:
             prepared = prepare(config, workers=1, device=device, progress=False)
@@ -307,6 +307,19 @@ def _prepare_data(config: Config, args: Args, dist_ctx: Distributed):  # -> Prep
         raise TrainingError(f"no usable training rows in {config.data.training_files}; see "
                             f"{prepared.cache_dir / 'report.txt'}")
     return prepared
+
+
+def _log_data_report(prepared) -> None:  # prepared: PreparedData
+    """The preprocessing report, as ``python -m melo.preprocess`` prints it: every problem row when this
+    run did preprocessing work, a count (and where the full report is) when the caches were fresh."""
+    report = prepared.report
+    if prepared.wrote:
+        for problem in report.problems:
+            logger.warning("%s", problem)
+    elif report.problems:
+        logger.info("%d filelist rows have problems (listed in %s)", len(report.problems),
+                    prepared.cache_dir / "report.txt")
+    logger.info("data:\n%s", report.summary_table())
 
 
 def _symbol_table_dict() -> dict[str, Any]:
@@ -393,13 +406,13 @@ def _restore(ckpt_dir: Path, models: Models, optimizers, schedulers, precision: 
     if loaded is None:
         raise TrainingError(f"--resume: no loadable checkpoint in {ckpt_dir} (every set is incomplete or broken)")
     t = loaded.training
-    models.raw_generator.load_state_dict(loaded.generator)
-    models.raw_mpd.load_state_dict(loaded.discriminators["mpd"])
+    _load_exact(models.raw_generator, loaded.generator, loaded.paths[0])
+    _load_exact(models.raw_mpd, loaded.discriminators["mpd"], loaded.paths[1])
     if models.raw_duration is not None:
         if "duration" not in loaded.discriminators:
             raise TrainingError(f"{loaded.paths[1]}: has no duration discriminator but "
                                 "model.use_duration_discriminator is true")
-        models.raw_duration.load_state_dict(loaded.discriminators["duration"])
+        _load_exact(models.raw_duration, loaded.discriminators["duration"], loaded.paths[1])
     if set(t["optimizers"]) != set(optimizers):
         raise TrainingError(f"{loaded.paths[2]}: holds optimizers {sorted(t['optimizers'])}, this run has "
                             f"{sorted(optimizers)} (was model.use_duration_discriminator changed?)")
@@ -420,6 +433,14 @@ def _restore(ckpt_dir: Path, models: Models, optimizers, schedulers, precision: 
     logger.info("resumed from %s: step %d, epoch %d (batch %d), lr %.6g", loaded.paths[0].name, progress.step,
                 progress.epoch, progress.batch_in_epoch, optimizers["G"].param_groups[0]["lr"])
     return progress
+
+
+def _load_exact(module: nn.Module, state: dict[str, torch.Tensor], path: Path) -> None:
+    try:
+        module.load_state_dict(state)
+    except RuntimeError as e:
+        raise TrainingError(f"{path}: does not fit the model this config builds (was the model section of the "
+                            f"config changed since the run started?):\n{e}") from None
 
 
 def _wrap_ddp(models: Models, dist_ctx: Distributed) -> Models:
@@ -453,9 +474,9 @@ def _build_loaders(prepared, config: Config, dist_ctx: Distributed, workers: int
         num_workers=workers,
         pin_memory=dist_ctx.device.type == "cuda",
         persistent_workers=workers > 0,
-        # The loader draws its workers' base seed from this generator (reseeded every epoch), not from
-        # the global RNG, so creating an iterator (each epoch, or after a resume) leaves training's
-        # random streams alone and worker seeds do not depend on where a run was resumed.
+        # The loader draws its workers' base seed from this generator instead of the global RNG, so
+        # creating an iterator (each epoch, or after a resume) leaves training's random streams alone.
+        # (The dataset itself draws no random numbers: worker seeds do not change the data.)
         generator=generator,
     )
     train_loader = torch.utils.data.DataLoader(train_set, batch_sampler=sampler, **common)
@@ -484,12 +505,12 @@ def train(run: Run) -> None:
     bar = _progress_bar(run)
     step_timer = time.perf_counter()
     window: list[dict[str, torch.Tensor]] = []
+    stop_requested = False
     if p.step == 0:
         evaluate(run)  # the untrained baseline of the validation curve
     with _stop_on_signals(run):
         while p.epoch < t.epochs and not _reached_max(run):
             run.sampler.set_epoch(p.epoch, p.batch_in_epoch)
-            run.loader_generator.manual_seed(_epoch_seed(run))
             for batch in run.train_loader:
                 result = train_step(run, batch.to(run.dist.device, non_blocking=True))
                 p.step += 1
@@ -505,9 +526,12 @@ def train(run: Run) -> None:
                     window, step_timer = [], time.perf_counter()
                 del result
                 if p.step % t.eval_interval == 0:
+                    paused = time.perf_counter()
                     evaluate(run)
                     save(run)
-                if _reached_max(run) or run.dist.any_true(bool(run.stop_signal)):
+                    step_timer += time.perf_counter() - paused  # step_seconds measures training only
+                stop_requested = run.dist.any_true(bool(run.stop_signal))  # a signal seen by any rank
+                if stop_requested or _reached_max(run):
                     break
             else:  # the epoch ran out
                 p.epoch += 1
@@ -518,9 +542,9 @@ def train(run: Run) -> None:
             break
     if bar is not None:
         bar.close()
-    if run.stop_signal:
-        logger.warning("received %s at step %d: saving and stopping",
-                       signal.Signals(run.stop_signal[0]).name, p.step)
+    if stop_requested:
+        name = signal.Signals(run.stop_signal[0]).name if run.stop_signal else "a stop signal on another rank"
+        logger.warning("received %s at step %d: saving and stopping", name, p.step)
     elif p.epoch >= t.epochs:
         logger.info("finished train.epochs=%d at step %d", t.epochs, p.step)
     else:
@@ -616,8 +640,9 @@ def train_step(run: Run, batch: "Batch") -> StepResult:
     if not ok:  # the decision was collective: every rank skips, rank 0 reports
         run.progress.skipped_steps += 1
         if run.dist.is_main:
-            logger.warning("step %d skipped: non-finite loss or gradient (%d skipped so far)",
-                           run.progress.step + 1, run.progress.skipped_steps)
+            scale = f"; fp16 loss scale now {prec.scaler.get_scale():g}" if prec.scaler.is_enabled() else ""
+            logger.warning("step %d skipped: non-finite loss or gradient (%d skipped so far%s)",
+                           run.progress.step + 1, run.progress.skipped_steps, scale)
     return StepResult(scalars=scalars, skipped=not ok, output=out, batch=batch)
 
 
@@ -634,15 +659,24 @@ def _optimizer_step(run: Run, name: str, loss: torch.Tensor, module: nn.Module) 
     scaler.scale(loss).backward()
     if scaler.is_enabled():
         scaler.unscale_(opt)
-    grads = [p.grad for p in module.parameters() if p.grad is not None]
-    norm = torch.nn.utils.get_total_norm(grads) if grads else torch.zeros((), device=run.dist.device)
-    finite = bool(torch.isfinite(norm))
+    finite, norm = clip_gradients(module, run.config.train.grad_clip_norm)
     if finite:
-        if run.config.train.grad_clip_norm is not None:
-            torch.nn.utils.clip_grads_with_norm_(grads, run.config.train.grad_clip_norm, norm)
         scaler.step(opt)
     opt.zero_grad(set_to_none=True)  # gradients are not needed after the step; free them
-    return finite, norm.detach(), scaler.is_enabled()
+    return finite, norm, scaler.is_enabled()
+
+
+def clip_gradients(module: nn.Module, max_norm: float | None) -> tuple[bool, torch.Tensor]:
+    """Total L2 norm of ``module``'s gradients and whether it is finite; when it is and ``max_norm`` is
+    set, scale the gradients down to that norm. Returns ``(finite, norm before clipping)``."""
+    params = [p for p in module.parameters() if p.grad is not None]
+    if not params:
+        return True, torch.zeros(())
+    norm = torch.nn.utils.get_total_norm([p.grad for p in params])
+    finite = bool(torch.isfinite(norm))
+    if finite and max_norm is not None:
+        torch.nn.utils.clip_grads_with_norm_(params, max_norm, norm)  # takes the parameters, reads .grad
+    return finite, norm.detach()
 
 
 @contextlib.contextmanager
@@ -677,11 +711,6 @@ def _segments(run: Run, batch: "Batch", spec: torch.Tensor, out) -> tuple[torch.
 def _step_schedulers(run: Run) -> None:
     for scheduler in run.schedulers.values():
         scheduler.step()
-
-
-def _epoch_seed(run: Run) -> int:
-    """Seed of the DataLoader's own generator (worker seeds) for this rank and epoch."""
-    return (run.config.train.seed * 1_000_003 + run.progress.epoch) * 1009 + run.dist.rank
 
 
 def _reached_max(run: Run) -> bool:
@@ -821,7 +850,8 @@ def save(run: Run) -> None:
             "scaler": run.precision.scaler.state_dict() if run.precision.scaler.is_enabled() else {},
             "rng": rng,
         }
-        generator_state = models.raw_generator.state_dict()
+        # CPU copies: the files then load on any machine, with or without the GPU they came from
+        generator_state, discs, training = _to_cpu((models.raw_generator.state_dict(), discs, training))
         ckpt.save_checkpoint_set(run.ckpt_dir, p.step, generator_state, discs, training)
         ckpt.save_latest(run.ckpt_dir, p.step, generator_state, run.config.to_dict(), run.symbols,
                          run.config.data.spk2id)
@@ -919,6 +949,16 @@ def _stop_on_signals(run: Run) -> Iterator[None]:
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
+
+
+def _to_cpu(obj: Any) -> Any:
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().cpu()
+    if isinstance(obj, dict):
+        return {k: _to_cpu(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_to_cpu(v) for v in obj)
+    return obj
 
 
 def _write_json(path: Path, obj: Any) -> None:

@@ -25,12 +25,23 @@ from melo import checkpoint as ck
 from melo import train as trainer
 
 REPO = Path(__file__).resolve().parents[1]
-PYTHON_ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
-"""Subprocess environment. Same thread count as this process: CPU float reductions depend on it, and
-Adam turns rounding differences into visible weight differences within a few steps."""
+THREADS = 1
+"""torch threads for every run here, in-process and in subprocesses. One thread: on a shared 2-core
+machine two OpenMP threads spin-wait for each other and a tiny-config step costs 1-20 s of CPU instead
+of 0.25 s (measured). The same count everywhere also matters for the equality checks: CPU float
+reductions depend on it, and Adam turns rounding differences into visible weight differences."""
+PYTHON_ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": str(THREADS)}
 
 
 # -- fixtures -----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread() -> Any:
+    previous = torch.get_num_threads()
+    torch.set_num_threads(THREADS)
+    yield
+    torch.set_num_threads(previous)
+
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory, demo_corpus_dir: Path, tiny_encoder_dir: Path) -> Path:
@@ -41,6 +52,8 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, demo_corpus_dir: Path, t
     root = tmp_path_factory.mktemp("train_ws")
     corpus = root / "corpus"
     shutil.copytree(demo_corpus_dir, corpus)
+    val_list = corpus / "val_list.txt"  # two validation utterances keep every evaluation short
+    val_list.write_text("".join(val_list.read_text(encoding="utf-8").splitlines(keepends=True)[:2]), encoding="utf-8")
     raw = json.loads((REPO / "configs" / "tiny.json").read_text(encoding="utf-8"))
     raw["data"].update(
         training_files=str(corpus / "train_list.txt"),
@@ -222,10 +235,25 @@ def test_sigterm_saves_then_exits_cleanly(workspace: Path) -> None:
     assert "received SIGTERM" in log.read_text(encoding="utf-8")
 
 
+def test_clip_gradients_measures_clips_and_flags_non_finite() -> None:
+    layer = torch.nn.Linear(3, 1, bias=False)
+    layer.weight.grad = torch.tensor([[3.0, 0.0, 4.0]])
+    finite, norm = trainer.clip_gradients(layer, None)
+    assert finite and float(norm) == pytest.approx(5.0)
+    assert torch.equal(layer.weight.grad, torch.tensor([[3.0, 0.0, 4.0]]))  # measured, not clipped
+    finite, norm = trainer.clip_gradients(layer, 1.0)
+    assert finite and float(norm) == pytest.approx(5.0)  # the norm before clipping
+    assert float(layer.weight.grad.norm()) == pytest.approx(1.0, rel=1e-4)
+    layer.weight.grad = torch.tensor([[float("nan"), 1.0, 1.0]])
+    finite, _ = trainer.clip_gradients(layer, 1.0)
+    assert not finite
+
+
 def test_duration_discriminator_can_be_off(workspace: Path) -> None:
+    """Also: lr decay per step, gradient clipping on, and fp16_run on CPU (fp32 with exactly one warning)."""
     raw = json.loads((workspace / "tiny.json").read_text(encoding="utf-8"))
     raw["model"]["use_duration_discriminator"] = False
-    raw["train"].update(lr_decay_interval="step", lr_decay=0.9)
+    raw["train"].update(lr_decay_interval="step", lr_decay=0.9, grad_clip_norm=5.0, fp16_run=True)
     config = workspace / "nodur.json"
     config.write_text(json.dumps(raw), encoding="utf-8")
     assert _train(workspace, "nodur", "--max-steps", "2", config=config) == 0
@@ -234,6 +262,8 @@ def test_duration_discriminator_can_be_off(workspace: Path) -> None:
     assert set(training["optimizers"]) == {"G", "D"}
     lr = training["optimizers"]["G"]["param_groups"][0]["lr"]
     assert lr == pytest.approx(3e-4 * 0.9**2)  # decayed once per step
+    log = next((workspace / "logs").glob("train_nodur_*.log")).read_text(encoding="utf-8")
+    assert log.count("train.fp16_run is set but the device is cpu: training in fp32") == 1
 
 
 # -- multi-process ------------------------------------------------------------------------------------
@@ -311,3 +341,17 @@ def test_validation_mel_loss_falls(workspace: Path) -> None:
     curve = {e.step: e.value for e in events.Scalars("val/mel_l1")}
     assert set(curve) == {0, 20}
     assert curve[20] < 0.9 * curve[0], curve
+
+
+def test_resume_with_a_different_model_config_is_an_error(workspace: Path, uninterrupted: str,
+                                                          caplog: pytest.LogCaptureFixture) -> None:
+    folder = workspace / "checkpoints" / uninterrupted
+    before = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+    raw = json.loads((workspace / "tiny.json").read_text(encoding="utf-8"))
+    raw["model"]["hidden_channels"] = 48
+    config = workspace / "wider.json"
+    config.write_text(json.dumps(raw), encoding="utf-8")
+    other_logs = str(workspace / "logs_wider")  # keeps the reference run's log folder to itself
+    assert _train(workspace, uninterrupted, "--resume", "--logs-dir", other_logs, config=config) == 2
+    assert "G_4.pth: does not fit the model this config builds" in caplog.text
+    assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()} == before  # nothing rewritten
