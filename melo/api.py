@@ -218,6 +218,14 @@ class TTS:
     def languages(self) -> tuple[str, ...]:
         return self.symbols.languages
 
+    def warmup(self, languages: tuple[str, ...] | None = None) -> None:
+        """Load the language backends (jieba, OpenJTalk, CMUdict, ...) and run one short synthesis per
+        language, so the first real request does not pay for them (time to first audio)."""
+        samples = {"KR": "안녕하세요.", "EN": "Hello.", "ZH": "你好。", "JP": "こんにちは。"}
+        for lang in languages or self.languages:
+            if lang in samples:
+                self.synthesize(samples[lang], speaker_id=next(iter(self._speakers.values()), 0), seed=0)
+
     # -- synthesis --------------------------------------------------------------------------
     def _speaker_index(self, speaker_id: int | str) -> int:
         if isinstance(speaker_id, str):

@@ -172,3 +172,10 @@ def test_cli_lists_speakers_and_writes_a_wav(trained: Path, tmp_path: Path) -> N
     assert out.is_file() and sf.info(out).samplerate == 44100
     r = subprocess.run(run + ["--text", "hi", "--speaker", "zed", "--output", str(out)], capture_output=True, text=True, timeout=300, cwd=REPO)
     assert r.returncode == 2 and "unknown speaker 'zed'; known: alice, bruno, chen, dara" in r.stderr
+
+
+def test_warmup_loads_every_language_backend(tts: TTS) -> None:
+    import sys
+
+    tts.warmup()
+    assert {"melo.text.korean", "melo.text.english", "melo.text.chinese", "melo.text.japanese"} <= set(sys.modules)
