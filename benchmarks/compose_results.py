@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ORDER = [
-    "frontend_kr_jp", "frontend_en_zh", "features", "preprocess",
-    "model_params", "model_train_step", "model_infer", "learning_curve", "e2e_infer",
+    "frontend", "frontend_kr_jp", "frontend_en_zh", "features", "preprocess",
+    "model_params", "model_train_step", "model_infer", "model_mas", "learning_curve", "e2e_infer",
 ]
 
 
