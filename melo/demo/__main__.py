@@ -24,7 +24,7 @@ DEMO_TEXT = "안녕하세요. This is melo-bge-m3. 我们说四种语言。東�
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m melo.demo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--steps", type=int, default=150, help="training steps in total (default 150; a rerun continues up to this)")
+    p.add_argument("--steps", type=int, default=600, help="training steps in total (default 600, about 3 min on 2 cores; a rerun continues up to this)")
     p.add_argument("--config", default="configs/tiny.json", help="demo config (default configs/tiny.json)")
     p.add_argument("--name", default="demo", help="run name: checkpoints/NAME, logs/NAME (default demo)")
     args = p.parse_args(argv)
