@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Iterator
 
+from melo.text.myriad import read_group
 from melo.text.types import Word
 
 __all__ = ["g2p", "normalize", "read_kanji_number"]
@@ -61,15 +62,7 @@ _MAX_DIGITS = 4 * len(_BIG_UNITS)
 
 
 def _kanji_group(n: int) -> str:
-    out = []
-    for power in (3, 2, 1, 0):
-        d = (n // 10**power) % 10
-        if d == 0:
-            continue
-        if power == 0 or d != 1:
-            out.append(_KANJI_DIGITS[d])
-        out.append(_SMALL_UNITS[power])
-    return "".join(out)
+    return read_group(n, _KANJI_DIGITS, _SMALL_UNITS)
 
 
 def read_kanji_number(digits: str) -> str:

@@ -34,6 +34,7 @@ import logging
 import re
 import unicodedata
 
+from melo.text.myriad import read_group
 from melo.text.types import Word
 
 __all__ = ["g2p", "normalize", "read_native", "read_sino"]
@@ -64,16 +65,7 @@ _PARTICLES = frozenset(
 
 
 def _read_group(n: int) -> str:
-    """0 < n < 10000 in Sino-Korean, leading 일 dropped before 십/백/천."""
-    out = []
-    for power in (3, 2, 1, 0):
-        d = (n // 10**power) % 10
-        if d == 0:
-            continue
-        if power == 0 or d != 1:
-            out.append(_SINO_DIGITS[d])
-        out.append(_SMALL_UNITS[power])
-    return "".join(out)
+    return read_group(n, _SINO_DIGITS, _SMALL_UNITS)
 
 
 def read_sino(digits: str) -> str:
