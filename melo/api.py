@@ -177,7 +177,7 @@ class TTS:
 
     def _setup(self, model: Any, features: Any, config: Config, symbols: SymbolTable, speakers: dict[str, int],
                device: torch.device, precision: str) -> None:
-        from melo.model.inference import fast_decoder_dtype
+        from melo.model.inference import fast_decoder_dtype, fast_flow_dtype
 
         self.device = device
         self.config = config
@@ -192,17 +192,8 @@ class TTS:
                 f"but the model expects model.bert_channels={config.model.bert_channels}"
             )
         self._decoder_dtype = fast_decoder_dtype(device) if precision == "auto" else None
+        self._flow_dtype = fast_flow_dtype(device) if precision == "auto" else None
         self.last_timings = Timings()
-        # Time the vocoder separately from the rest of the acoustic model (cheap: two clock reads per call).
-        self._decoder_started = 0.0
-        self.model.dec.register_forward_pre_hook(self._on_decoder_start)
-        self.model.dec.register_forward_hook(self._on_decoder_end)
-
-    def _on_decoder_start(self, *_: Any) -> None:
-        self._decoder_started = time.perf_counter()
-
-    def _on_decoder_end(self, *_: Any) -> None:
-        self.last_timings.vocoder += time.perf_counter() - self._decoder_started
 
     # -- properties -------------------------------------------------------------------------
     @property
@@ -254,7 +245,6 @@ class TTS:
         t1 = time.perf_counter()
         bert = self.features(phonemes, add_blank=self.config.data.add_blank)
         t2 = time.perf_counter()
-        vocoder_before = self.last_timings.vocoder
         dev = self.device
         with torch.inference_mode():
             out = self.model.infer(
@@ -268,13 +258,15 @@ class TTS:
                 length_scale=1.0 / speed,
                 sdp_ratio=sdp_ratio,
                 decoder_dtype=self._decoder_dtype,
+                flow_dtype=self._flow_dtype,
             )
         audio = out.audio[0, 0, : int(out.audio_lengths[0])].float().cpu().numpy()
         t3 = time.perf_counter()
         timings = self.last_timings
         timings.frontend += t1 - t0
         timings.features += t2 - t1
-        timings.acoustic += (t3 - t2) - (timings.vocoder - vocoder_before)
+        timings.vocoder += out.decoder_seconds
+        timings.acoustic += (t3 - t2) - out.decoder_seconds
         timings.samples += audio.shape[0]
         return audio
 

@@ -1,4 +1,4 @@
-"""Preparing a trained generator for fast synthesis."""
+"""Preparing a trained generator for fast synthesis, and choosing the reduced precisions per device."""
 
 from __future__ import annotations
 
@@ -8,24 +8,40 @@ import torch
 
 from melo.model.synthesizer import SynthesizerTrn
 
-__all__ = ["fast_decoder_dtype", "optimize_for_inference"]
+__all__ = ["fast_decoder_dtype", "fast_flow_dtype", "optimize_for_inference"]
 
 log = logging.getLogger(__name__)
 
 
+def _cpu_has_bf16() -> bool:
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
 def fast_decoder_dtype(device: torch.device | str) -> torch.dtype:
-    """The reduced precision for the HiFi-GAN decoder on ``device``: bf16 (CPU with AMX/AVX512-BF16, or CUDA
-    with bf16 support), else fp16 on older CUDA GPUs."""
+    """The precision of the HiFi-GAN decoder on the fast path for ``device``: bf16 on CPUs with bf16 units
+    (AVX512-BF16 / AMX) and on CUDA GPUs that support it, fp16 on older GPUs, else fp32 (on such CPUs bf16
+    would be emulated and slower; the packed fp32 decoder is still faster than the plain module)."""
     device = torch.device(device)
-    if device.type == "cuda" and not torch.cuda.is_bf16_supported():
-        return torch.float16
-    return torch.bfloat16
+    if device.type == "cuda":
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if device.type == "cpu":
+        return torch.bfloat16 if _cpu_has_bf16() else torch.float32
+    return torch.float32
+
+
+def fast_flow_dtype(device: torch.device | str) -> torch.dtype:
+    """The autocast precision of the flow's transformers on the fast path (same rule as the decoder)."""
+    return fast_decoder_dtype(device)
 
 
 def optimize_for_inference(model: SynthesizerTrn) -> SynthesizerTrn:
     """Fold weight norm, eval mode, no gradients. Use with ``torch.inference_mode()`` and
-    ``model.infer(..., decoder_dtype=fast_decoder_dtype(device))`` for the fast path (the decoder then runs
-    under bf16 autocast; the relative error on the waveform is measured in benchmarks/bench_infer.py)."""
+    ``model.infer(..., decoder_dtype=fast_decoder_dtype(device), flow_dtype=fast_flow_dtype(device))`` for the
+    fast path; on CPU the decoder then runs as a fused channels-last :class:`~melo.model.fast_decoder.PackedDecoder`
+    (the error against fp32 is measured in benchmarks/bench_infer.py)."""
     model.prepare_for_inference()
     log.debug("prepared generator for inference (weight norm folded)")
     return model

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import time
 from dataclasses import dataclass
 
 import torch
@@ -19,12 +20,16 @@ from melo.config import ModelConfig
 from melo.model.alignment import maximum_path
 from melo.model.commons import duration_path, rand_slice_segments, remove_weight_norm, sequence_mask
 from melo.model.decoder import Generator
+from melo.model.fast_decoder import PackedDecoder, packed_decoder_supported
 from melo.model.duration import DurationPredictor, StochasticDurationPredictor
 from melo.model.flow import TransformerCouplingBlock
 from melo.model.posterior import PosteriorEncoder
 from melo.model.text_encoder import TextEncoder
 
-__all__ = ["DurationDiscriminatorInputs", "GeneratorOutput", "InferenceOutput", "SynthesizerTrn"]
+__all__ = ["DurationDiscriminatorInputs", "FRAME_BUCKET", "GeneratorOutput", "InferenceOutput", "SynthesizerTrn"]
+
+FRAME_BUCKET = 32
+"""``infer`` runs the flow (and the packed CPU decoder its frames) over a multiple of this many frames."""
 
 
 @dataclass
@@ -73,12 +78,16 @@ class InferenceOutput:
     attention: torch.Tensor  # (B, 1, T_spec, T_text)
     x_mask: torch.Tensor  # (B, 1, T_text)
     y_mask: torch.Tensor  # (B, 1, T_spec)
+    decoder_seconds: float = 0.0  # wall time of the HiFi-GAN decoder in this call
 
 
 class SynthesizerTrn(nn.Module):
     def __init__(self, n_symbols: int, n_tones: int, n_languages: int, spec_channels: int, segment_frames: int,
                  n_speakers: int, hop_length: int, cfg: ModelConfig) -> None:
         super().__init__()
+        self._inference_ready = False  # set by prepare_for_inference (weight norm folded, frozen)
+        self._packed_decoders: dict[torch.dtype, PackedDecoder] = {}
+        self.register_load_state_dict_post_hook(lambda module, _keys: module._packed_decoders.clear())
         self.cfg = cfg
         self.segment_frames = segment_frames
         self.hop_length = hop_length
@@ -197,11 +206,15 @@ class SynthesizerTrn(nn.Module):
         sdp_ratio: float = 0.2,
         max_len: int | None = None,
         decoder_dtype: torch.dtype | None = None,
+        flow_dtype: torch.dtype | None = None,
     ) -> InferenceOutput:
         """Synthesise audio. ``sdp_ratio`` blends stochastic (1) and deterministic (0) log-durations;
-        ``length_scale`` > 1 speaks slower; ``max_len`` caps the decoded frames. ``decoder_dtype``
-        (e.g. ``torch.bfloat16``) runs the HiFi-GAN decoder under autocast in that dtype -- see
-        :func:`melo.model.inference.optimize_for_inference`."""
+        ``length_scale`` > 1 speaks slower; ``max_len`` caps the decoded frames.
+
+        ``decoder_dtype`` (e.g. ``torch.bfloat16``) runs the HiFi-GAN decoder in that precision and
+        ``flow_dtype`` the flow's transformers (autocast); see :mod:`melo.model.inference`. On a CPU model
+        prepared with :meth:`prepare_for_inference` the decoder runs as a :class:`PackedDecoder` (fused,
+        channels-last; fp32 or bf16), elsewhere as the module under autocast."""
         if not 0.0 <= sdp_ratio <= 1.0:
             raise ValueError(f"sdp_ratio must be in [0, 1], got {sdp_ratio}")
         if length_scale <= 0:
@@ -219,24 +232,51 @@ class SynthesizerTrn(nn.Module):
             logw = logw + (1 - sdp_ratio) * self.dp(x, x_mask, g=g).float()
         w_ceil = torch.ceil(torch.exp(logw) * x_mask * length_scale)
         y_lengths = torch.clamp_min(torch.sum(w_ceil, dim=[1, 2]), 1).long()
-        y_mask = sequence_mask(y_lengths, int(y_lengths.max())).unsqueeze(1).float()
+        frames = int(y_lengths.max())
+        # The flow runs over a multiple of FRAME_BUCKET frames: its extra frames are masked (attention, convolutions
+        # and couplings all respect y_mask), so they change nothing, and nearby lengths reuse the CPU kernels
+        # oneDNN compiled for a length (a new length costs ~0.1 s of kernel generation on 2 cores).
+        padded = -(-frames // FRAME_BUCKET) * FRAME_BUCKET
+        y_mask = sequence_mask(y_lengths, padded).unsqueeze(1).float()
         attn = duration_path(w_ceil, x_mask.unsqueeze(2) * y_mask.unsqueeze(-1))  # (B, 1, T_spec, T_text)
         path = attn.squeeze(1)
         m_p = torch.bmm(path, enc.prior_mean.float().transpose(1, 2)).transpose(1, 2)
         logs_p = torch.bmm(path, enc.prior_log_scale.float().transpose(1, 2)).transpose(1, 2)
-        z_p = m_p + torch.randn_like(m_p) * torch.exp(logs_p) * noise_scale
-        z = self.flow(z_p, y_mask, g=g, reverse=True)
-        z = (z * y_mask)[:, :, :max_len]
-        if decoder_dtype is not None and decoder_dtype != torch.float32:
-            with torch.autocast(device_type=z.device.type, dtype=decoder_dtype):
-                audio = self.dec(z, g=g)
-        else:
-            audio = self.dec(z, g=g)
+        noise = torch.randn_like(m_p[:, :, :frames])  # the same draws as without the padding
+        z_p = m_p + nn.functional.pad(noise, (0, padded - frames)) * torch.exp(logs_p) * noise_scale
+        with _autocast(z_p, flow_dtype):
+            z = self.flow(z_p, y_mask, g=g, reverse=True).float()
+        attn, y_mask = attn[:, :, :frames], y_mask[:, :, :frames]
+        z = (z[:, :, :frames] * y_mask)[:, :, :max_len]
+        started = time.perf_counter()
+        audio = self.decode(z, g, decoder_dtype)
+        if audio.device.type == "cuda":
+            torch.cuda.synchronize(audio.device)
+        decoder_seconds = time.perf_counter() - started
         frames = torch.clamp_max(y_lengths, z.shape[2])
         return InferenceOutput(
             audio=audio.float(), audio_lengths=frames * self.hop_length, durations=w_ceil.squeeze(1).long(),
-            attention=attn, x_mask=x_mask, y_mask=y_mask,
+            attention=attn, x_mask=x_mask, y_mask=y_mask, decoder_seconds=decoder_seconds,
         )
+
+    def decode(self, z: torch.Tensor, g: torch.Tensor | None, dtype: torch.dtype | None = None) -> torch.Tensor:
+        """The HiFi-GAN decoder on latent frames ``z`` (B, C, T) -> (B, 1, T * hop), in ``dtype`` (None: fp32)."""
+        dtype = dtype or torch.float32
+        packed = self._packed_decoder(z.device, dtype)
+        if packed is not None:
+            return packed(z, g)
+        with _autocast(z, dtype):
+            return self.dec(z, g=g)
+
+    def _packed_decoder(self, device: torch.device, dtype: torch.dtype) -> PackedDecoder | None:
+        """The fused CPU decoder for ``dtype``, built on first use; None where it does not apply (training
+        modules with live weight norm, non-CPU devices, CPUs without bf16)."""
+        if not self._inference_ready or not packed_decoder_supported(device, dtype):
+            return None
+        packed = self._packed_decoders.get(dtype)
+        if packed is None:
+            packed = self._packed_decoders[dtype] = PackedDecoder(self.dec, dtype, bucket=FRAME_BUCKET)
+        return packed
 
     # -- inference preparation ----------------------------------------------------------------
     def prepare_for_inference(self) -> "SynthesizerTrn":
@@ -245,11 +285,30 @@ class SynthesizerTrn(nn.Module):
         remove_weight_norm(self)
         self.eval()
         self.requires_grad_(False)
+        self._inference_ready = True
+        self._packed_decoders.clear()  # built from the weights as they are now, on first use
         return self
+
+    def _apply(self, fn, recurse: bool = True):  # .to()/.cuda()/.half(): packed copies would be stale
+        self._packed_decoders.clear()
+        return super()._apply(fn, recurse)
+
+    def train(self, mode: bool = True) -> "SynthesizerTrn":
+        if mode:  # back to training: weights will change, packed copies would be stale
+            self._inference_ready = False
+            self._packed_decoders.clear()
+        return super().train(mode)
 
     def inference_modules(self) -> list[nn.Module]:
         """The sub-modules ``infer`` uses (the posterior encoder is training-only)."""
         return [self.emb_g, self.enc_p, self.dec, self.flow, self.sdp, self.dp]
+
+
+def _autocast(x: torch.Tensor, dtype: torch.dtype | None) -> contextlib.AbstractContextManager:
+    """Autocast to ``dtype`` on ``x``'s device; a no-op for None/fp32."""
+    if dtype is None or dtype == torch.float32:
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=x.device.type, dtype=dtype)
 
 
 def _fp32(x: torch.Tensor) -> contextlib.AbstractContextManager:

@@ -1,0 +1,114 @@
+"""The packed (fused, channels-last) CPU decoder computes the same network as ``Generator.forward``."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from melo.config import load_config
+from melo.model import build_generator
+from melo.model.commons import remove_weight_norm
+from melo.model.decoder import Generator
+from melo.model.fast_decoder import PackedDecoder, packed_decoder_supported
+from melo.model.inference import fast_decoder_dtype, optimize_for_inference
+from melo.text.symbols import DEFAULT_TABLE
+from model_helpers import random_batch
+
+pytestmark = pytest.mark.skipif(not packed_decoder_supported("cpu", torch.float32),
+                                reason="this PyTorch build has no oneDNN")
+HAS_BF16 = packed_decoder_supported("cpu", torch.bfloat16)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def small_generator(resblock: str = "1", gin: int = 8, seed: int = 0) -> Generator:
+    torch.manual_seed(seed)
+    gen = Generator(in_channels=12, resblock=resblock, resblock_kernel_sizes=(3, 7, 11),
+                    resblock_dilation_sizes=((1, 3, 5),) * 3, upsample_rates=(4, 2, 2),
+                    upsample_initial_channel=32, upsample_kernel_sizes=(8, 4, 4), gin_channels=gin).eval()
+    with torch.no_grad():  # HiFi-GAN's N(0, 0.01) init makes a near-silent net; larger weights test more
+        for p in gen.parameters():
+            p.normal_(0.0, 0.2)
+    remove_weight_norm(gen)
+    return gen
+
+
+def rel_error(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float(torch.linalg.vector_norm(a - b) / torch.linalg.vector_norm(b))
+
+
+@pytest.mark.parametrize("resblock", ["1", "2"])
+@pytest.mark.parametrize("with_speaker", [True, False])
+def test_packed_fp32_decoder_equals_the_module(resblock, with_speaker):
+    gen = small_generator(resblock, gin=8 if with_speaker else 0)
+    z = torch.randn(2, 12, 23)
+    g = torch.randn(2, 8, 1) if with_speaker else None
+    with torch.inference_mode():
+        reference = gen(z, g)
+    packed = PackedDecoder(gen, torch.float32)(z, g)
+    assert packed.shape == reference.shape == (2, 1, 23 * 16) and packed.dtype == torch.float32
+    assert float(reference.abs().max()) > 0.03  # a live signal, not a saturated or silent one
+    assert rel_error(packed, reference) < 1e-5
+
+
+@pytest.mark.skipif(not HAS_BF16, reason="this CPU has no bf16 support in oneDNN")
+def test_packed_bf16_decoder_is_close_to_fp32():
+    gen = small_generator()
+    z, g = torch.randn(1, 12, 40), torch.randn(1, 8, 1)
+    with torch.inference_mode():
+        reference = gen(z, g)
+    err = rel_error(PackedDecoder(gen, torch.bfloat16)(z, g), reference)
+    assert 0 < err < 0.03, err
+
+
+def test_packed_decoder_refuses_live_weight_norm():
+    config = load_config("configs/tiny.json")
+    gen = build_generator(config, DEFAULT_TABLE)
+    with pytest.raises(ValueError, match="fold weight norm"):
+        PackedDecoder(gen.dec, torch.float32)
+
+
+def test_prepared_model_decodes_with_the_packed_decoder_and_matches_the_module():
+    config = load_config("configs/tiny.json")
+    torch.manual_seed(0)
+    gen = build_generator(config, DEFAULT_TABLE).eval()
+    b = random_batch(config, DEFAULT_TABLE, 2, 21, 30, torch.Generator().manual_seed(0))
+    args = (b.phone_ids, b.tone_ids, b.language_ids, b.bert, b.speaker_ids, b.text_lengths)
+    torch.manual_seed(5)
+    with torch.no_grad():
+        reference = gen.infer(*args)
+    assert not gen._packed_decoders  # weight norm live: the module decodes
+    optimize_for_inference(gen)
+    torch.manual_seed(5)
+    with torch.inference_mode():
+        fast = gen.infer(*args)
+    assert torch.float32 in gen._packed_decoders
+    assert fast.decoder_seconds > 0
+    assert rel_error(fast.audio, reference.audio) < 1e-4
+    gen.train()  # weights may change from here on: the packed copy is dropped, the module decodes again
+    assert not gen._packed_decoders and not gen._inference_ready
+
+
+def test_packed_copy_is_rebuilt_after_loading_new_weights():
+    config = load_config("configs/tiny.json")
+    torch.manual_seed(0)
+    gen = optimize_for_inference(build_generator(config, DEFAULT_TABLE))
+    z, g = torch.randn(1, config.model.inter_channels, 9), torch.randn(1, config.model.gin_channels, 1)
+    first = gen.decode(z, g)
+    state = {k: v + 0.01 * torch.randn_like(v) if k.startswith("dec.") else v for k, v in gen.state_dict().items()}
+    gen.load_state_dict(state)
+    with torch.inference_mode():
+        expected = gen.dec(z, g=g)
+    second = gen.decode(z, g)
+    assert not torch.allclose(first, second)
+    assert rel_error(second, expected) < 1e-5
+
+
+def test_fast_decoder_dtype_on_cpu_follows_bf16_support():
+    assert fast_decoder_dtype("cpu") == (torch.bfloat16 if HAS_BF16 else torch.float32)
