@@ -112,3 +112,57 @@ def test_packed_copy_is_rebuilt_after_loading_new_weights():
 
 def test_fast_decoder_dtype_on_cpu_follows_bf16_support():
     assert fast_decoder_dtype("cpu") == (torch.bfloat16 if HAS_BF16 else torch.float32)
+
+
+@pytest.mark.parametrize("frames", [1, 15, 16, 17, 40])
+def test_length_buckets_do_not_change_the_output(frames):
+    gen = small_generator()
+    z, g = torch.randn(1, 12, frames), torch.randn(1, 8, 1)
+    exact = PackedDecoder(gen, torch.float32, bucket=1)(z, g)
+    bucketed = PackedDecoder(gen, torch.float32, bucket=16)(z, g)
+    assert bucketed.shape == exact.shape == (1, 1, frames * 16)
+    assert rel_error(bucketed, exact) < 1e-5
+
+
+def test_unusual_upsampling_geometry_is_refused_and_the_model_falls_back_to_the_module():
+    config = load_config("configs/tiny.json")
+    m = config.model
+    torch.manual_seed(0)
+    gen = build_generator(config, DEFAULT_TABLE)
+    # kernel 5 at rate 2 (padding 1): not HiFi-GAN's kernel - 2 * padding == stride (the config refuses it)
+    gen.dec = Generator(m.inter_channels, m.resblock, tuple(m.resblock_kernel_sizes),
+                        tuple(tuple(d) for d in m.resblock_dilation_sizes), (2,) * len(m.upsample_rates),
+                        m.upsample_initial_channel, (5,) * len(m.upsample_rates), m.gin_channels)
+    optimize_for_inference(gen)
+    with pytest.raises(ValueError, match="polyphase"):
+        PackedDecoder(gen.dec, torch.float32)
+    z, g = torch.randn(1, m.inter_channels, 9), torch.randn(1, m.gin_channels, 1)
+    with torch.inference_mode():
+        expected = gen.dec(z, g=g)
+    assert torch.equal(gen.decode(z, g), expected)
+    assert gen._packed_decoders == {torch.float32: None}
+
+
+def test_frame_buckets_in_infer_change_nothing(monkeypatch):
+    """infer pads frames to a multiple of FRAME_BUCKET for the flow (masked) and the decoder (clipped)."""
+    import melo.model.synthesizer as synthesizer
+
+    config = load_config("configs/tiny.json")
+    torch.manual_seed(0)
+    gen = optimize_for_inference(build_generator(config, DEFAULT_TABLE))
+    for coupling in gen.flow.flows:  # a fresh flow is the identity; make the masking matter
+        torch.nn.init.normal_(coupling.post.weight, std=0.1)
+    b = random_batch(config, DEFAULT_TABLE, 2, 21, 30, torch.Generator().manual_seed(1))  # ragged: 2 lengths
+    args = (b.phone_ids, b.tone_ids, b.language_ids, b.bert, b.speaker_ids, b.text_lengths)
+    outs = {}
+    for bucket in (1, 16):
+        monkeypatch.setattr(synthesizer, "FRAME_BUCKET", bucket)
+        gen._packed_decoders.clear()
+        torch.manual_seed(7)
+        with torch.inference_mode():
+            outs[bucket] = gen.infer(*args, noise_scale=0.5)
+    a, c = outs[1], outs[16]
+    assert a.audio.shape == c.audio.shape and torch.equal(a.audio_lengths, c.audio_lengths)
+    assert a.audio.shape[-1] % (16 * config.data.hop_length) != 0  # the bucket really padded
+    assert torch.equal(a.attention, c.attention) and torch.equal(a.y_mask, c.y_mask)
+    assert rel_error(c.audio, a.audio) < 1e-5

@@ -44,7 +44,7 @@ def packed_decoder_supported(device: torch.device | str, dtype: torch.dtype) -> 
         return False
     ops = getattr(torch.ops, "mkldnn", None)
     try:
-        needed = (ops._convolution_pointwise, ops._convolution_pointwise_, ops._convolution_transpose_pointwise)
+        needed = (ops._convolution_pointwise, ops._convolution_pointwise_)
     except (AttributeError, RuntimeError):
         return False
     if not all(needed):
@@ -63,15 +63,12 @@ class _Conv:
     padding: list[int]
     stride: list[int]
     dilation: list[int]
-    transpose: bool = False
     phases: int = 1  # > 1: polyphase form of a transposed convolution (see ``polyphase``)
 
     @classmethod
-    def of(cls, conv: nn.Conv1d | nn.ConvTranspose1d, dtype: torch.dtype, scale: float = 1.0) -> "_Conv":
+    def of(cls, conv: nn.Conv1d, dtype: torch.dtype, scale: float = 1.0) -> "_Conv":
         if conv.groups != 1:
             raise ValueError("PackedDecoder supports groups=1 convolutions only")
-        if isinstance(conv, nn.ConvTranspose1d) and conv.output_padding[0] != 0:
-            raise ValueError("PackedDecoder supports output_padding=0 only")
         weight = conv.weight.detach().float()
         if scale != 1.0:
             weight = weight * scale
@@ -82,16 +79,11 @@ class _Conv:
             padding=[0, int(conv.padding[0])],
             stride=[1, int(conv.stride[0])],
             dilation=[1, int(conv.dilation[0])],
-            transpose=isinstance(conv, nn.ConvTranspose1d),
         )
 
     def __call__(self, x: torch.Tensor, slope: float | None = None) -> torch.Tensor:
         """conv(x), then leaky ReLU with ``slope`` fused as a post-op when given."""
         attr, scalars = ("leaky_relu", [slope]) if slope is not None else ("none", [])
-        if self.transpose:
-            return torch.ops.mkldnn._convolution_transpose_pointwise(
-                x, self.weight, self.bias, self.padding, [0, 0], self.stride, self.dilation, 1, attr, scalars, ""
-            )
         y = torch.ops.mkldnn._convolution_pointwise(
             x, self.weight, self.bias, self.padding, self.stride, self.dilation, 1, attr, scalars, ""
         )
@@ -109,7 +101,8 @@ class _Conv:
         ``y[m*s + r] = sum_u x[m + q_r - u] W[:, :, j_r + s*u]`` with ``r + pad = q_r*s + j_r``; all phases
         share one window of input offsets. In channels-last memory the (position m, phase r, channel c)
         output *is* the upsampled signal at position ``m*s + r``, so interleaving the phases is a free view.
-        Same sums as the transposed convolution; it avoids oneDNN's deconvolution, which is slower and costs
+        Same sums as the transposed convolution (up to zero taps where the phases' windows differ, e.g.
+        3 taps for 2 used when k = 2s); it avoids oneDNN's deconvolution, which is slower here and costs
         ~10 ms of kernel generation per new input length."""
         s, k, pad = int(up.stride[0]), int(up.kernel_size[0]), int(up.padding[0])
         if k - 2 * pad != s or up.output_padding[0] != 0 or up.dilation[0] != 1 or up.groups != 1:
@@ -168,7 +161,8 @@ class PackedDecoder:
         self.pre = _Conv.of(generator.conv_pre, dtype)
         self.cond = _Conv.of(generator.cond, dtype) if hasattr(generator, "cond") else None
         # the resblock average (sum / n) feeds the next upsampling layer and conv_post: fold 1/n into them
-        self.ups = [self._upsampler(up, dtype, 1.0 if i == 0 else 1.0 / n) for i, up in enumerate(generator.ups)]
+        # raises ValueError for upsampling geometries other than HiFi-GAN's (kernel - 2 * padding == stride)
+        self.ups = [_Conv.polyphase(up, dtype, 1.0 if i == 0 else 1.0 / n) for i, up in enumerate(generator.ups)]
         self.post = _Conv.of(generator.conv_post, dtype, 1.0 / n)
         self.stages: list[list[list[tuple[_Conv, _Conv | None]]]] = []
         for i in range(len(generator.ups)):
@@ -182,13 +176,6 @@ class PackedDecoder:
                     raise TypeError(f"unsupported resblock {type(block).__name__}")
             self.stages.append(blocks)
         log.debug("packed HiFi-GAN decoder for %s (%d stages)", dtype, len(self.stages))
-
-    @staticmethod
-    def _upsampler(up: nn.ConvTranspose1d, dtype: torch.dtype, scale: float) -> _Conv:
-        try:
-            return _Conv.polyphase(up, dtype, scale)
-        except ValueError:  # unusual geometry: oneDNN's transposed convolution
-            return _Conv.of(up, dtype, scale)
 
     @torch.inference_mode()
     def __call__(self, z: torch.Tensor, g: torch.Tensor | None = None) -> torch.Tensor:

@@ -9,6 +9,7 @@ Synthesis (``infer``): text -> prior and durations -> expanded prior sample -> i
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -28,7 +29,9 @@ from melo.model.text_encoder import TextEncoder
 
 __all__ = ["DurationDiscriminatorInputs", "FRAME_BUCKET", "GeneratorOutput", "InferenceOutput", "SynthesizerTrn"]
 
-FRAME_BUCKET = 32
+log = logging.getLogger(__name__)
+
+FRAME_BUCKET = 16
 """``infer`` runs the flow (and the packed CPU decoder its frames) over a multiple of this many frames."""
 
 
@@ -86,7 +89,7 @@ class SynthesizerTrn(nn.Module):
                  n_speakers: int, hop_length: int, cfg: ModelConfig) -> None:
         super().__init__()
         self._inference_ready = False  # set by prepare_for_inference (weight norm folded, frozen)
-        self._packed_decoders: dict[torch.dtype, PackedDecoder] = {}
+        self._packed_decoders: dict[torch.dtype, PackedDecoder | None] = {}
         self.register_load_state_dict_post_hook(lambda module, _keys: module._packed_decoders.clear())
         self.cfg = cfg
         self.segment_frames = segment_frames
@@ -273,10 +276,13 @@ class SynthesizerTrn(nn.Module):
         modules with live weight norm, non-CPU devices, CPUs without bf16)."""
         if not self._inference_ready or not packed_decoder_supported(device, dtype):
             return None
-        packed = self._packed_decoders.get(dtype)
-        if packed is None:
-            packed = self._packed_decoders[dtype] = PackedDecoder(self.dec, dtype, bucket=FRAME_BUCKET)
-        return packed
+        if dtype not in self._packed_decoders:
+            try:
+                self._packed_decoders[dtype] = PackedDecoder(self.dec, dtype, bucket=FRAME_BUCKET)
+            except (ValueError, TypeError) as err:  # a decoder geometry it does not cover: the module decodes
+                log.info("decoder runs unpacked: %s", err)
+                self._packed_decoders[dtype] = None
+        return self._packed_decoders[dtype]
 
     # -- inference preparation ----------------------------------------------------------------
     def prepare_for_inference(self) -> "SynthesizerTrn":
