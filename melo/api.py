@@ -135,7 +135,8 @@ class TTS:
         device: str | torch.device = "auto",
         precision: str = "auto",
     ) -> None:
-        """``precision``: ``auto`` (CPU: bf16 decoder + fast encoder path; CUDA: fp16), or ``fp32``."""
+        """``precision``: ``auto`` (CPU: int8 bge-m3, bf16 flow, packed bf16 decoder; CUDA: fp16/bf16), or
+        ``fp32`` (exact; on CPU the decoder still runs packed, in fp32)."""
         from melo.features import get_extractor
         from melo.model import build_generator
 

@@ -282,6 +282,35 @@ def test_fast_paths_stay_close_to_fp32(tiny_encoder_dir, extractor):
         assert 0 < error < 0.1, f"{precision}: relative error {error}"
 
 
+@pytest.mark.parametrize("precision", ["int8", "bf16"])
+def test_cpu_fast_paths_run_a_trace_that_matches_eager_exactly(tiny_encoder_dir, precision):
+    fast = FeatureExtractor(str(tiny_encoder_dir), layer=-1, precision=precision)
+    assert fast._forward != fast._eager_forward  # the trace was accepted
+    texts = ["오늘 meeting은 3시에 시작해요", "我今天很忙, but I will call you.", "東京タワーに行きました"]
+    tokenized = [fast.tokenize(t) for t in texts]
+    traced = fast.token_states(tokenized, batch_size=2)  # a padded batch and a single one
+    fast._forward = fast._eager_forward
+    eager = fast.token_states(tokenized, batch_size=2)
+    for a, b in zip(traced, eager):
+        assert a.shape == b.shape and torch.equal(a, b)
+
+
+def test_an_encoder_the_trace_gets_wrong_runs_eagerly(tiny_encoder_dir, monkeypatch):
+    import melo.features.extractor as extractor_module
+
+    real = extractor_module._last_hidden_module
+
+    def shape_baking(encoder):  # a stand-in for an architecture whose trace bakes in the traced length
+        module = real(encoder)
+        forward = module.forward
+        module.forward = lambda ids, mask: forward(ids, mask) * (ids.shape[1] == 8)
+        return module
+
+    monkeypatch.setattr(extractor_module, "_last_hidden_module", shape_baking)
+    fast = FeatureExtractor(str(tiny_encoder_dir), layer=-1, precision="int8")
+    assert fast._forward == fast._eager_forward
+
+
 def test_offline_bge_m3_fails_fast_with_instructions(tmp_path):
     script = textwrap.dedent(
         """

@@ -50,6 +50,9 @@ __all__ = ["ALIGNMENT_VERSION", "Explanation", "FeatureExtractor", "PhoneSource"
 
 logger = logging.getLogger(__name__)
 
+TRACED_PRECISIONS = frozenset({"int8", "bf16"})
+"""CPU precisions whose encoder forward runs as a checked TorchScript trace (see ``_traced_forward``)."""
+
 ALIGNMENT_VERSION = 1
 """Bumped whenever the alignment or blank rule changes; part of :meth:`FeatureExtractor.fingerprint`."""
 
@@ -170,6 +173,48 @@ class FeatureExtractor:
         if cls_id is None or sep_id is None or tokenizer.pad_token_id is None:
             raise ValueError(f"tokenizer of {self.model_name!r} lacks a cls/bos, sep/eos or pad token")
         self._cls_id, self._sep_id, self._pad_id = int(cls_id), int(sep_id), int(tokenizer.pad_token_id)
+        self._forward = self._eager_forward
+        if self.device.type == "cpu" and self.precision in TRACED_PRECISIONS:
+            self._forward = self._traced_forward() or self._eager_forward
+
+    def _eager_forward(self, input_ids: "torch.Tensor", attention_mask: "torch.Tensor") -> "torch.Tensor":
+        return self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    def _traced_forward(self) -> Any:
+        """A TorchScript trace of the encoder for the CPU fast paths, or None.
+
+        Why: on 2 cores bge-m3's int8 forward for one 32-token sentence is ~33 ms of kernels and ~7 ms of
+        Python between them (22 layers of small modules); the trace runs the same kernels without the
+        Python (benchmarks/results/features.md). Tracing records one input's path, so the trace is
+        checked against eager on other shapes (a different length, a padded batch) and used only if it
+        agrees exactly; tracing errors fall back to eager too."""
+        import warnings
+
+        import torch
+
+        def inputs(rows: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+            longest = max(rows) + 2
+            ids = torch.full((len(rows), longest), self._pad_id, dtype=torch.long)
+            mask = torch.zeros_like(ids)
+            for r, n in enumerate(rows):
+                content = [(self._cls_id + 7 * k) % self.tokenizer.vocab_size for k in range(1, n + 1)]
+                ids[r, : n + 2] = torch.tensor([self._cls_id, *content, self._sep_id])
+                mask[r, : n + 2] = 1
+            return ids.to(self.device), mask.to(self.device)
+
+        try:
+            with torch.inference_mode(), warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                traced = torch.jit.trace(_last_hidden_module(self.encoder), inputs([6]), check_trace=False)
+                for rows in ([11], [9, 4]):
+                    probe = inputs(rows)
+                    if not torch.equal(traced(*probe), self._eager_forward(*probe)):
+                        logger.info("text encoder %s: trace disagrees with eager; running eager", self.model_name)
+                        return None
+        except Exception as err:  # noqa: BLE001 - any tracing failure means: run eagerly
+            logger.info("text encoder %s: not traceable (%s); running eager", self.model_name, err)
+            return None
+        return traced
 
     @classmethod
     def from_components(
@@ -241,9 +286,8 @@ class FeatureExtractor:
                     ids = [self._cls_id, *sequences[k], self._sep_id]
                     input_ids[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
                     attention_mask[row, : len(ids)] = 1
-                output = self.encoder(
-                    input_ids=input_ids.to(self.device), attention_mask=attention_mask.to(self.device)
-                ).last_hidden_state  # (B, T, H), T includes <s> and </s>
+                output = self._forward(input_ids.to(self.device), attention_mask.to(self.device))
+                # (B, T, H), T includes <s> and </s>
                 output = output.float().cpu()
                 for row, k in enumerate(chunk):
                     results[k] = output[row, 1 : 1 + len(sequences[k])].clone()  # drop <s>, </s>, padding
@@ -325,6 +369,21 @@ class FeatureExtractor:
             feature_shape=(self._hidden_size, n_positions),
             stand_in=self.stand_in,
         )
+
+
+def _last_hidden_module(encoder: Any) -> Any:
+    """``encoder(input_ids, attention_mask).last_hidden_state`` as a module with positional tensor I/O."""
+    import torch
+
+    class LastHidden(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = encoder
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            return self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    return LastHidden().eval()
 
 
 def _fingerprint_of(source: Any, layer: int, precision: str) -> str:
