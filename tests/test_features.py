@@ -303,7 +303,11 @@ def test_an_encoder_the_trace_gets_wrong_runs_eagerly(tiny_encoder_dir, monkeypa
     def shape_baking(encoder):  # a stand-in for an architecture whose trace bakes in the traced length
         module = real(encoder)
         forward = module.forward
-        module.forward = lambda ids, mask: forward(ids, mask) * (ids.shape[1] == 8)
+        def baked(ids, mask):  # Python control flow on a shape: the trace keeps the branch it saw
+            out = forward(ids, mask)
+            return out if ids.shape[1] == 8 else out * 0
+
+        module.forward = baked
         return module
 
     monkeypatch.setattr(extractor_module, "_last_hidden_module", shape_baking)

@@ -181,16 +181,12 @@ class FeatureExtractor:
         return self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
 
     def _traced_forward(self) -> Any:
-        """A TorchScript trace of the encoder for the CPU fast paths, or None.
-
-        Why: on 2 cores bge-m3's int8 forward for one 32-token sentence is ~33 ms of kernels and ~7 ms of
-        Python between them (22 layers of small modules); the trace runs the same kernels without the
-        Python (benchmarks/results/features.md). Tracing records one input's path, so the trace is
-        checked against eager on other shapes (a different length, a padded batch) and used only if it
-        agrees exactly; tracing errors fall back to eager too."""
-        import warnings
-
+        """A checked TorchScript trace of the encoder for the CPU fast paths, or None (see melo.tracing):
+        on 2 cores bge-m3's int8 forward for one 32-token sentence is ~33 ms of kernels and ~7 ms of
+        Python between them (benchmarks/results/features.md)."""
         import torch
+
+        from melo.tracing import checked_trace
 
         def inputs(rows: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
             longest = max(rows) + 2
@@ -202,19 +198,9 @@ class FeatureExtractor:
                 mask[r, : n + 2] = 1
             return ids.to(self.device), mask.to(self.device)
 
-        try:
-            with torch.inference_mode(), warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                traced = torch.jit.trace(_last_hidden_module(self.encoder), inputs([6]), check_trace=False)
-                for rows in ([11], [9, 4]):
-                    probe = inputs(rows)
-                    if not torch.equal(traced(*probe), self._eager_forward(*probe)):
-                        logger.info("text encoder %s: trace disagrees with eager; running eager", self.model_name)
-                        return None
-        except Exception as err:  # noqa: BLE001 - any tracing failure means: run eagerly
-            logger.info("text encoder %s: not traceable (%s); running eager", self.model_name, err)
-            return None
-        return traced
+        # a different length, and a padded batch
+        probes = [inputs([11]), inputs([9, 4])]
+        return checked_trace(_last_hidden_module(self.encoder), inputs([6]), probes, f"text encoder {self.model_name}")
 
     @classmethod
     def from_components(

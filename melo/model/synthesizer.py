@@ -13,6 +13,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -25,7 +26,7 @@ from melo.model.fast_decoder import PackedDecoder, packed_decoder_supported
 from melo.model.duration import DurationPredictor, StochasticDurationPredictor
 from melo.model.flow import TransformerCouplingBlock
 from melo.model.posterior import PosteriorEncoder
-from melo.model.text_encoder import TextEncoder
+from melo.model.text_encoder import TextEncoder, TextEncoderOutput
 
 __all__ = ["DurationDiscriminatorInputs", "FRAME_BUCKET", "GeneratorOutput", "InferenceOutput", "SynthesizerTrn"]
 
@@ -90,7 +91,8 @@ class SynthesizerTrn(nn.Module):
         super().__init__()
         self._inference_ready = False  # set by prepare_for_inference (weight norm folded, frozen)
         self._packed_decoders: dict[torch.dtype, PackedDecoder | None] = {}
-        self.register_load_state_dict_post_hook(lambda module, _keys: module._packed_decoders.clear())
+        self._traces: dict[str, Any] = {}  # checked TorchScript traces for CPU inference (None: eager)
+        self.register_load_state_dict_post_hook(lambda module, _keys: module._drop_inference_copies())
         self.cfg = cfg
         self.segment_frames = segment_frames
         self.hop_length = hop_length
@@ -225,8 +227,8 @@ class SynthesizerTrn(nn.Module):
         if text_lengths is None:
             text_lengths = torch.full((phone_ids.shape[0],), phone_ids.shape[1], dtype=torch.long, device=phone_ids.device)
         g = self.emb_g(speaker_ids).unsqueeze(-1)
-        enc = self.enc_p(phone_ids, tone_ids, language_ids, text_lengths, bert,
-                         g=g if self.cfg.use_spk_conditioned_encoder else None)
+        enc = self._text_encoder(phone_ids.device)(phone_ids, tone_ids, language_ids, text_lengths, bert,
+                                                   g=g if self.cfg.use_spk_conditioned_encoder else None)
         x, x_mask = enc.hidden, enc.x_mask
         logw = torch.zeros_like(x_mask)
         if sdp_ratio > 0:
@@ -248,7 +250,7 @@ class SynthesizerTrn(nn.Module):
         noise = torch.randn_like(m_p[:, :, :frames])  # the same draws as without the padding
         z_p = m_p + nn.functional.pad(noise, (0, padded - frames)) * torch.exp(logs_p) * noise_scale
         with _autocast(z_p, flow_dtype):
-            z = self.flow(z_p, y_mask, g=g, reverse=True).float()
+            z = self._reverse_flow(z_p.device, flow_dtype)(z_p, y_mask, g).float()
         attn, y_mask = attn[:, :, :frames], y_mask[:, :, :frames]
         z = (z[:, :, :frames] * y_mask)[:, :, :max_len]
         started = time.perf_counter()
@@ -262,6 +264,87 @@ class SynthesizerTrn(nn.Module):
             attention=attn, x_mask=x_mask, y_mask=y_mask, decoder_seconds=decoder_seconds,
         )
 
+    # -- CPU inference: checked traces of the text encoder and the reverse flow (see melo.tracing) --------
+    def _text_encoder(self, device: torch.device) -> Any:
+        """``enc_p`` as a callable; a checked trace on a prepared CPU model."""
+        if not self._inference_ready or device.type != "cpu":
+            return self.enc_p
+        if "enc_p" not in self._traces:
+            self._traces["enc_p"] = self._trace_text_encoder()
+        traced = self._traces["enc_p"]
+        if traced is None:
+            return self.enc_p
+
+        def run(phone_ids, tone_ids, language_ids, text_lengths, bert, g=None) -> TextEncoderOutput:
+            args = (phone_ids, tone_ids, language_ids, text_lengths, bert) + ((g,) if g is not None else ())
+            return TextEncoderOutput(*traced(*args))
+
+        return run
+
+    def _trace_text_encoder(self) -> Any:
+        from melo.tracing import checked_trace
+
+        enc_p, with_g = self.enc_p, self.cfg.use_spk_conditioned_encoder
+        gin = self.emb_g.embedding_dim
+
+        class Tuple(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.enc_p = enc_p
+
+            def forward(self, *args: torch.Tensor) -> tuple[torch.Tensor, ...]:
+                out = self.enc_p(*args[:5], g=args[5] if with_g else None)
+                return out.hidden, out.prior_mean, out.prior_log_scale, out.x_mask
+
+        gen = torch.Generator().manual_seed(0)
+
+        def inputs(lengths: list[int]) -> tuple[torch.Tensor, ...]:
+            b, t = len(lengths), max(lengths)
+            ids = [torch.randint(0, e.num_embeddings, (b, t), generator=gen)
+                   for e in (enc_p.emb, enc_p.tone_emb, enc_p.language_emb)]
+            bert = torch.randn(b, enc_p.bert_proj.in_channels, t, generator=gen)
+            extra = (torch.randn(b, gin, 1, generator=gen),) if with_g else ()
+            return (*ids, torch.tensor(lengths), bert, *extra)
+
+        return checked_trace(Tuple().eval(), inputs([9]), [inputs([15]), inputs([12, 7])], "text encoder (enc_p)")
+
+    def _reverse_flow(self, device: torch.device, dtype: torch.dtype | None) -> Any:
+        """``flow(z, mask, g, reverse=True)`` as a callable; a checked trace (per autocast dtype) on a
+        prepared CPU model."""
+        def eager(z: torch.Tensor, mask: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+            return self.flow(z, mask, g=g, reverse=True)
+
+        if not self._inference_ready or device.type != "cpu":
+            return eager
+        key = f"flow:{dtype}"
+        if key not in self._traces:
+            self._traces[key] = self._trace_reverse_flow(dtype)
+        return self._traces[key] or eager
+
+    def _trace_reverse_flow(self, dtype: torch.dtype | None) -> Any:
+        from melo.tracing import checked_trace
+
+        flow, gin = self.flow, self.emb_g.embedding_dim
+        channels = self.dec.conv_pre.in_channels
+
+        class Reverse(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.flow = flow
+
+            def forward(self, z: torch.Tensor, mask: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+                return self.flow(z, mask, g=g, reverse=True)
+
+        gen = torch.Generator().manual_seed(0)
+
+        def inputs(lengths: list[int]) -> tuple[torch.Tensor, ...]:
+            b, t = len(lengths), max(lengths)
+            mask = sequence_mask(torch.tensor(lengths), t).unsqueeze(1).float()
+            return torch.randn(b, channels, t, generator=gen) * mask, mask, torch.randn(b, gin, 1, generator=gen)
+
+        return checked_trace(Reverse().eval(), inputs([24]), [inputs([40]), inputs([32, 20])],
+                             f"reverse flow ({dtype or torch.float32})", context=lambda: _autocast(torch.empty(0), dtype))
+
     def decode(self, z: torch.Tensor, g: torch.Tensor | None, dtype: torch.dtype | None = None) -> torch.Tensor:
         """The HiFi-GAN decoder on latent frames ``z`` (B, C, T) -> (B, 1, T * hop), in ``dtype`` (None: fp32)."""
         dtype = dtype or torch.float32
@@ -270,6 +353,10 @@ class SynthesizerTrn(nn.Module):
             return packed(z, g)
         with _autocast(z, dtype):
             return self.dec(z, g=g)
+
+    def _drop_inference_copies(self) -> None:
+        self._packed_decoders.clear()
+        self._traces.clear()
 
     def _packed_decoder(self, device: torch.device, dtype: torch.dtype) -> PackedDecoder | None:
         """The fused CPU decoder for ``dtype``, built on first use; None where it does not apply (training
@@ -293,16 +380,19 @@ class SynthesizerTrn(nn.Module):
         self.requires_grad_(False)
         self._inference_ready = True
         self._packed_decoders.clear()  # built from the weights as they are now, on first use
+        self._traces.clear()
         return self
 
     def _apply(self, fn, recurse: bool = True):  # .to()/.cuda()/.half(): packed copies would be stale
         self._packed_decoders.clear()
+        self._traces.clear()
         return super()._apply(fn, recurse)
 
     def train(self, mode: bool = True) -> "SynthesizerTrn":
         if mode:  # back to training: weights will change, packed copies would be stale
             self._inference_ready = False
             self._packed_decoders.clear()
+            self._traces.clear()
         return super().train(mode)
 
     def inference_modules(self) -> list[nn.Module]:
