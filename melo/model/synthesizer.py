@@ -9,6 +9,7 @@ Synthesis (``infer``): text -> prior and durations -> expanded prior sample -> i
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import math
 import time
@@ -326,6 +327,14 @@ class SynthesizerTrn(nn.Module):
 
         flow, gin = self.flow, self.emb_g.embedding_dim
         channels = self.dec.conv_pre.in_channels
+        if dtype is not None and dtype != torch.float32:
+            # Autocast casts every conv/linear weight to ``dtype`` on every call (~100 MB of traffic for the
+            # full flow); a copy holding those weights already cast gives bit-identical results without it.
+            # Everything else (layer norms, relative-position tables) stays fp32, as autocast expects.
+            flow = copy.deepcopy(flow)
+            for module in flow.modules():
+                if isinstance(module, (nn.Conv1d, nn.Linear)):
+                    module.to(dtype)
 
         class Reverse(nn.Module):
             def __init__(self) -> None:
