@@ -12,4 +12,4 @@ __version__ = "0.1.0"
 # sentences evict each other and every sentence pays ~0.1-0.2 s to compile again (measured on 2 cores; see
 # benchmarks/results/e2e_infer.md). oneDNN reads this when it creates its first kernel; a value the user
 # set is kept.
-_os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "8192")
+_os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "16384")

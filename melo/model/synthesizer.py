@@ -33,7 +33,7 @@ __all__ = ["DurationDiscriminatorInputs", "FRAME_BUCKET", "GeneratorOutput", "In
 
 log = logging.getLogger(__name__)
 
-FRAME_BUCKET = 16
+FRAME_BUCKET = 8
 """``infer`` runs the flow (and the packed CPU decoder its frames) over a multiple of this many frames."""
 
 
