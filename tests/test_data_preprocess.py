@@ -99,14 +99,16 @@ def test_sampling_rate_invalidates_audio_only(messy: Config) -> None:
     assert 9 not in resampled and {1, 2, 3, 4} <= resampled
 
 
-@pytest.mark.parametrize("change", ["bert_model", "bert_layer"])
+@pytest.mark.parametrize("change", ["bert_model", "bert_layer", "bert_precision"])
 def test_encoder_change_invalidates_features_only(messy: Config, change: str, tmp_path: Path) -> None:
     if change == "bert_model":
         other = tmp_path / "another_encoder"
         shutil.copytree(messy.data.bert_model, other)
         changed = messy.replace(data={"bert_model": str(other)})
-    else:
+    elif change == "bert_layer":
         changed = messy.replace(data={"bert_layer": -2})
+    else:
+        changed = messy.replace(data={"bert_precision": "int8"})
     first = P.prepare(messy, progress=False)
     a = P.load_manifest(first.train_manifest).items
     assert not P.is_fresh(changed)
@@ -115,6 +117,25 @@ def test_encoder_change_invalidates_features_only(messy: Config, change: str, tm
     assert second.report.computed["audio"] == 0 and second.report.computed["phonemes"] == 0
     b = P.load_manifest(second.train_manifest).items
     assert all(x.features != y.features and x.audio == y.audio for x, y in zip(a, b))
+
+
+def test_fast_encoder_precision_gives_features_close_to_fp32(messy: Config) -> None:
+    import numpy as np
+
+    exact = P.load_manifest(P.prepare(messy, progress=False).train_manifest)
+    fast = P.load_manifest(P.prepare(messy.replace(data={"bert_precision": "bf16"}), progress=False).train_manifest)
+    for a, b in zip(exact.items, fast.items):
+        x = np.load(exact.features_path(a)).astype(np.float32)
+        y = np.load(fast.features_path(b)).astype(np.float32)
+        assert x.shape == y.shape
+        assert 0 < np.linalg.norm(x - y) / np.linalg.norm(x) < 0.1
+
+
+def test_unknown_encoder_precision_is_a_config_error(messy: Config) -> None:
+    from melo.config import ConfigError
+
+    with pytest.raises(ConfigError, match="data.bert_precision"):
+        messy.replace(data={"bert_precision": "int4"})
 
 
 def test_strict_makes_bad_rows_fatal(messy: Config) -> None:

@@ -667,7 +667,7 @@ def _fill_features(
 
     try:
         # The fingerprint needs the model's files, not the model: loading waits until there is work.
-        fingerprint = feature_fingerprint(data.bert_model, data.bert_layer)
+        fingerprint = feature_fingerprint(data.bert_model, data.bert_layer, data.bert_precision)  # type: ignore[arg-type]
     except ModelUnavailableError as e:
         raise DataError(f"text encoder data.bert_model={data.bert_model!r} is unavailable: {e}") from e
     todo: dict[str, _RowState] = {}
@@ -683,9 +683,11 @@ def _fill_features(
     if not todo:
         return
     try:
-        extractor = FeatureExtractor.from_config(data, device=device)
+        extractor = FeatureExtractor.from_config(data, device=device, precision=data.bert_precision)  # type: ignore[arg-type]
     except ModelUnavailableError as e:
         raise DataError(f"text encoder data.bert_model={data.bert_model!r} is unavailable: {e}") from e
+    except ValueError as e:  # e.g. int8 (CPU-only dynamic quantisation) asked for on CUDA
+        raise DataError(f"data.bert_precision={data.bert_precision!r} on device {device!r}: {e}") from e
     if extractor.hidden_size != bert_channels:
         raise DataError(
             f"data.bert_model {data.bert_model!r} has hidden size {extractor.hidden_size} "
