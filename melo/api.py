@@ -194,6 +194,7 @@ class TTS:
             )
         self._decoder_dtype = fast_decoder_dtype(device) if precision == "auto" else None
         self._flow_dtype = fast_flow_dtype(device) if precision == "auto" else None
+        self.model.build_fast_paths(device, self._decoder_dtype, self._flow_dtype)  # not on the first request
         self.last_timings = Timings()
 
     # -- properties -------------------------------------------------------------------------

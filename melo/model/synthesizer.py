@@ -265,6 +265,16 @@ class SynthesizerTrn(nn.Module):
             attention=attn, x_mask=x_mask, y_mask=y_mask, decoder_seconds=decoder_seconds,
         )
 
+    def build_fast_paths(self, device: torch.device | str, decoder_dtype: torch.dtype | None = None,
+                         flow_dtype: torch.dtype | None = None) -> None:
+        """Build now what ``infer`` would build on its first call on a prepared CPU model (the packed decoder,
+        the checked traces; ~1-2 s for the full model), so that first call is not slow."""
+        device = torch.device(device)
+        if self._inference_ready:
+            self._packed_decoder(device, decoder_dtype or torch.float32)
+            self._text_encoder(device)
+            self._reverse_flow(device, flow_dtype)
+
     # -- CPU inference: checked traces of the text encoder and the reverse flow (see melo.tracing) --------
     def _text_encoder(self, device: torch.device) -> Any:
         """``enc_p`` as a callable; a checked trace on a prepared CPU model."""
