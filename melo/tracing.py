@@ -16,9 +16,25 @@ from typing import Any, Callable, Sequence
 
 import torch
 
-__all__ = ["checked_trace"]
+__all__ = ["as_module", "checked_trace"]
 
 log = logging.getLogger(__name__)
+
+
+def as_module(forward: Callable[..., Any], **modules: torch.nn.Module) -> torch.nn.Module:
+    """An eval-mode module whose ``forward`` is ``forward(*inputs)`` and which owns ``modules`` (so a trace
+    sees their parameters): how a function over positional tensors becomes traceable."""
+
+    class Wrapped(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            for name, module in modules.items():
+                self.add_module(name, module)
+
+        def forward(self, *inputs: Any) -> Any:
+            return forward(*inputs)
+
+    return Wrapped().eval()
 
 
 def checked_trace(

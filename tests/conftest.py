@@ -26,3 +26,15 @@ def demo_corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("demo_corpus")
     build_corpus(out, speakers=4, seed=0)
     return out
+
+
+@pytest.fixture()
+def one_thread():
+    """One torch thread: tiny ops are faster single-threaded and the timing of a shared machine matters less.
+    Use with ``pytestmark = pytest.mark.usefixtures("one_thread")``."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

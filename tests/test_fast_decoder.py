@@ -14,17 +14,13 @@ from melo.model.inference import fast_decoder_dtype, optimize_for_inference
 from melo.text.symbols import DEFAULT_TABLE
 from model_helpers import random_batch
 
-pytestmark = pytest.mark.skipif(not packed_decoder_supported("cpu", torch.float32),
-                                reason="this PyTorch build has no oneDNN")
+pytestmark = [
+    pytest.mark.skipif(not packed_decoder_supported("cpu", torch.float32), reason="this PyTorch build has no oneDNN"),
+    pytest.mark.usefixtures("one_thread"),
+]
 HAS_BF16 = packed_decoder_supported("cpu", torch.bfloat16)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def small_generator(resblock: str = "1", gin: int = 8, seed: int = 0) -> Generator:

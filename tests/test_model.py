@@ -19,13 +19,7 @@ TINY = "configs/tiny.json"
 B, T_TEXT, T_SPEC = 4, 61, 60  # ~30 phones with blanks; 60 frames = 0.7 s
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One thread: tiny ops are faster single-threaded and the timing of a shared machine matters less."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

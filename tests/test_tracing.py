@@ -15,12 +15,7 @@ from melo.tracing import checked_trace
 from model_helpers import random_batch
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 class ShapeBaking(torch.nn.Module):

@@ -359,17 +359,9 @@ class FeatureExtractor:
 
 def _last_hidden_module(encoder: Any) -> Any:
     """``encoder(input_ids, attention_mask).last_hidden_state`` as a module with positional tensor I/O."""
-    import torch
+    from melo.tracing import as_module
 
-    class LastHidden(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.encoder = encoder
-
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-            return self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-
-    return LastHidden().eval()
+    return as_module(lambda ids, mask: encoder(input_ids=ids, attention_mask=mask).last_hidden_state, encoder=encoder)
 
 
 def _fingerprint_of(source: Any, layer: int, precision: str) -> str:

@@ -19,6 +19,7 @@ it after ``SynthesizerTrn.prepare_for_inference`` and rebuild it if the weights 
 
 from __future__ import annotations
 
+import functools
 import logging
 from dataclasses import dataclass
 
@@ -38,7 +39,12 @@ _FINAL_SLOPE = 0.01  # HiFi-GAN's last activation uses F.leaky_relu's default sl
 
 def packed_decoder_supported(device: torch.device | str, dtype: torch.dtype) -> bool:
     """Whether :class:`PackedDecoder` can run here: CPU with oneDNN, fp32 or bf16 (bf16 needs CPU support)."""
-    if torch.device(device).type != "cpu" or dtype not in (torch.float32, torch.bfloat16):
+    return torch.device(device).type == "cpu" and _cpu_supports(dtype)
+
+
+@functools.lru_cache(maxsize=None)
+def _cpu_supports(dtype: torch.dtype) -> bool:  # asked on every synthesis call: probe once per dtype
+    if dtype not in (torch.float32, torch.bfloat16):
         return False
     if not torch.backends.mkldnn.is_available():
         return False

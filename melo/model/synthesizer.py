@@ -293,19 +293,14 @@ class SynthesizerTrn(nn.Module):
         return run
 
     def _trace_text_encoder(self) -> Any:
-        from melo.tracing import checked_trace
+        from melo.tracing import as_module, checked_trace
 
         enc_p, with_g = self.enc_p, self.cfg.use_spk_conditioned_encoder
         gin = self.emb_g.embedding_dim
 
-        class Tuple(nn.Module):
-            def __init__(self) -> None:
-                super().__init__()
-                self.enc_p = enc_p
-
-            def forward(self, *args: torch.Tensor) -> tuple[torch.Tensor, ...]:
-                out = self.enc_p(*args[:5], g=args[5] if with_g else None)
-                return out.hidden, out.prior_mean, out.prior_log_scale, out.x_mask
+        def as_tuple(*args: torch.Tensor) -> tuple[torch.Tensor, ...]:
+            out = enc_p(*args[:5], g=args[5] if with_g else None)
+            return out.hidden, out.prior_mean, out.prior_log_scale, out.x_mask
 
         gen = torch.Generator().manual_seed(0)
 
@@ -317,7 +312,7 @@ class SynthesizerTrn(nn.Module):
             extra = (torch.randn(b, gin, 1, generator=gen),) if with_g else ()
             return (*ids, torch.tensor(lengths), bert, *extra)
 
-        return checked_trace(Tuple().eval(), inputs([9]), [inputs([15]), inputs([12, 7])], "text encoder (enc_p)")
+        return checked_trace(as_module(as_tuple, enc_p=enc_p), inputs([9]), [inputs([15]), inputs([12, 7])], "text encoder (enc_p)")
 
     def _reverse_flow(self, device: torch.device, dtype: torch.dtype | None) -> Any:
         """``flow(z, mask, g, reverse=True)`` as a callable; a checked trace (per autocast dtype) on a
@@ -333,7 +328,7 @@ class SynthesizerTrn(nn.Module):
         return self._traces[key] or eager
 
     def _trace_reverse_flow(self, dtype: torch.dtype | None) -> Any:
-        from melo.tracing import checked_trace
+        from melo.tracing import as_module, checked_trace
 
         flow, gin = self.flow, self.emb_g.embedding_dim
         channels = self.dec.conv_pre.in_channels
@@ -346,14 +341,6 @@ class SynthesizerTrn(nn.Module):
                 if isinstance(module, (nn.Conv1d, nn.Linear)):
                     module.to(dtype)
 
-        class Reverse(nn.Module):
-            def __init__(self) -> None:
-                super().__init__()
-                self.flow = flow
-
-            def forward(self, z: torch.Tensor, mask: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
-                return self.flow(z, mask, g=g, reverse=True)
-
         gen = torch.Generator().manual_seed(0)
 
         def inputs(lengths: list[int]) -> tuple[torch.Tensor, ...]:
@@ -361,7 +348,8 @@ class SynthesizerTrn(nn.Module):
             mask = sequence_mask(torch.tensor(lengths), t).unsqueeze(1).float()
             return torch.randn(b, channels, t, generator=gen) * mask, mask, torch.randn(b, gin, 1, generator=gen)
 
-        return checked_trace(Reverse().eval(), inputs([24]), [inputs([40]), inputs([32, 20])],
+        reverse = as_module(lambda z, mask, g: flow(z, mask, g=g, reverse=True), flow=flow)
+        return checked_trace(reverse, inputs([24]), [inputs([40]), inputs([32, 20])],
                              f"reverse flow ({dtype or torch.float32})", context=lambda: _autocast(torch.empty(0), dtype))
 
     def decode(self, z: torch.Tensor, g: torch.Tensor | None, dtype: torch.dtype | None = None) -> torch.Tensor:
@@ -374,6 +362,7 @@ class SynthesizerTrn(nn.Module):
             return self.dec(z, g=g)
 
     def _drop_inference_copies(self) -> None:
+        """Forget the packed decoders and traces (they hold or mirror weights that are about to change)."""
         self._packed_decoders.clear()
         self._traces.clear()
 
@@ -398,20 +387,17 @@ class SynthesizerTrn(nn.Module):
         self.eval()
         self.requires_grad_(False)
         self._inference_ready = True
-        self._packed_decoders.clear()  # built from the weights as they are now, on first use
-        self._traces.clear()
+        self._drop_inference_copies()  # built from the weights as they are now, on first use
         return self
 
     def _apply(self, fn, recurse: bool = True):  # .to()/.cuda()/.half(): packed copies would be stale
-        self._packed_decoders.clear()
-        self._traces.clear()
+        self._drop_inference_copies()
         return super()._apply(fn, recurse)
 
     def train(self, mode: bool = True) -> "SynthesizerTrn":
         if mode:  # back to training: weights will change, packed copies would be stale
             self._inference_ready = False
-            self._packed_decoders.clear()
-            self._traces.clear()
+            self._drop_inference_copies()
         return super().train(mode)
 
     def inference_modules(self) -> list[nn.Module]:
