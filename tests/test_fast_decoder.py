@@ -120,6 +120,43 @@ def test_length_buckets_do_not_change_the_output(frames):
     assert rel_error(bucketed, exact) < 1e-5
 
 
+@pytest.mark.parametrize(
+    "kernels, lead",
+    [((8, 4, 4), 2), ((16, 8, 8), 2)],  # k = 2s (HiFi-GAN's): two windows, computed in the shifted form
+)
+def test_two_window_upsampling_uses_the_shifted_polyphase_form(kernels, lead):
+    torch.manual_seed(0)
+    gen = Generator(in_channels=6, resblock="1", resblock_kernel_sizes=(3,), resblock_dilation_sizes=((1, 3),),
+                    upsample_rates=(4, 2, 2), upsample_initial_channel=16, upsample_kernel_sizes=kernels).eval()
+    with torch.no_grad():
+        for p in gen.parameters():
+            p.normal_(0.0, 0.3)
+    remove_weight_norm(gen)
+    packed = PackedDecoder(gen, torch.float32, bucket=1)
+    assert packed.ups[0].lead == lead and packed.ups[0].weight.shape[-1] == kernels[0] // 4  # no zero taps
+    z = torch.randn(3, 6, 11)  # a batch: the rows of the shifted form are made dense per item
+    with torch.inference_mode():
+        reference = gen(z)
+    assert rel_error(packed(z), reference) < 1e-5
+
+
+def test_one_window_upsampling_shares_one_convolution():
+    torch.manual_seed(0)
+    # kernel 3s (padding s): every phase reads x[m-1..m+1]
+    gen = Generator(in_channels=6, resblock="2", resblock_kernel_sizes=(3,), resblock_dilation_sizes=((1, 3),),
+                    upsample_rates=(2, 2), upsample_initial_channel=16, upsample_kernel_sizes=(6, 6)).eval()
+    with torch.no_grad():
+        for p in gen.parameters():
+            p.normal_(0.0, 0.3)
+    remove_weight_norm(gen)
+    packed = PackedDecoder(gen, torch.float32, bucket=1)
+    assert packed.ups[0].lead == 0 and packed.ups[0].weight.shape[-1] == 3
+    z = torch.randn(2, 6, 10)
+    with torch.inference_mode():
+        reference = gen(z)
+    assert rel_error(packed(z), reference) < 1e-5
+
+
 def test_unusual_upsampling_geometry_is_refused_and_the_model_falls_back_to_the_module():
     config = load_config("configs/tiny.json")
     m = config.model

@@ -70,6 +70,7 @@ class _Conv:
     stride: list[int]
     dilation: list[int]
     phases: int = 1  # > 1: polyphase form of a transposed convolution (see ``polyphase``)
+    lead: int = 0  # phases computed one output row late (the shifted form of ``polyphase``)
 
     @classmethod
     def of(cls, conv: nn.Conv1d, dtype: torch.dtype, scale: float = 1.0) -> "_Conv":
@@ -96,7 +97,12 @@ class _Conv:
         if self.phases > 1:  # (N, s*C, 1, M) channels-last is (N, M, s, C) in memory = (N, C, 1, M*s) channels-last
             n, sc, _, m = y.shape
             c = sc // self.phases
-            y = y.as_strided((n, c, 1, m * self.phases), (sc * m, 1, sc * m, c))
+            if self.lead:  # M + 1 rows; sample j of the signal sits at row-major offset (j + lead) * C
+                y = y.as_strided((n, c, 1, (m - 1) * self.phases), (sc * m, 1, sc * m, c), y.storage_offset() + self.lead * c)
+                if n > 1:  # items are (M + 1) rows apart: make the batch dense for the next layers
+                    y = y.contiguous(memory_format=_CL)
+            else:
+                y = y.as_strided((n, c, 1, m * self.phases), (sc * m, 1, sc * m, c))
         return y
 
     @classmethod
@@ -104,32 +110,57 @@ class _Conv:
         """A transposed convolution (stride s, kernel k, padding (k - s) / 2) as a plain convolution with
         ``s * out`` output channels, one group of ``out`` per output phase r (positions ``m * s + r``).
 
-        ``y[m*s + r] = sum_u x[m + q_r - u] W[:, :, j_r + s*u]`` with ``r + pad = q_r*s + j_r``; all phases
-        share one window of input offsets. In channels-last memory the (position m, phase r, channel c)
-        output *is* the upsampled signal at position ``m*s + r``, so interleaving the phases is a free view.
-        Same sums as the transposed convolution (up to zero taps where the phases' windows differ, e.g.
-        3 taps for 2 used when k = 2s); it avoids oneDNN's deconvolution, which is slower here and costs
-        ~10 ms of kernel generation per new input length."""
+        ``y[m*s + r] = sum_u x[m + q_r - u] W[:, :, j_r + s*u]`` with ``r + pad = q_r*s + j_r``. In
+        channels-last memory the (position m, phase r, channel c) output *is* the upsampled signal at
+        position ``m*s + r``, so interleaving the phases is a free view. Same sums as the transposed
+        convolution; it avoids oneDNN's deconvolution, which is slower here and costs ~10 ms of kernel
+        generation per new input length.
+
+        Phases whose input windows are all the same share one convolution over that window. HiFi-GAN's
+        k = 2s layers have two windows, the second one input to the right of the first (phases r < s/2 read
+        x[m-1], x[m]; the others x[m], x[m+1]): a convolution over the first window computes the late phases
+        for position m - 1 on row m. Ordering each row's channels as [late phases, early phases] keeps the
+        signal one contiguous run in memory (it starts ``lead`` phases into row 0), so the free view still
+        holds, with no zero taps (a shared window would spend 3 taps for 2 used: ~1/3 of those layers)."""
         s, k, pad = int(up.stride[0]), int(up.kernel_size[0]), int(up.padding[0])
         if k - 2 * pad != s or up.output_padding[0] != 0 or up.dilation[0] != 1 or up.groups != 1:
             raise ValueError("polyphase form needs kernel - 2 * padding == stride, no output padding/dilation/groups")
         w = up.weight.detach().float() * scale  # (in, out, k)
         c_in, c_out, _ = w.shape
-        taps = {}  # (phase, input offset) -> kernel index
+        taps: list[dict[int, int]] = []  # per phase r: input offset -> kernel index
         for r in range(s):
             q, j0 = divmod(r + pad, s)
-            for u in range((k - j0 + s - 1) // s):
-                taps[(r, q - u)] = j0 + s * u
-        lo, hi = min(o for _, o in taps), max(o for _, o in taps)
+            taps.append({q - u: j0 + s * u for u in range((k - j0 + s - 1) // s)})
+        starts = [min(t) for t in taps]
+        widths = {max(t) - min(t) + 1 for t in taps}
+        late = [r for r in range(s) if starts[r] != starts[0]]  # phases one input to the right
+        width = widths.pop() if len(widths) == 1 else 0
+        shifted = (bool(late) and width % 2 == 0 and starts[0] == -width // 2
+                   and all(starts[r] == starts[0] + 1 for r in late) and late == list(range(late[0], s)))
+        bias = None if up.bias is None else up.bias.detach().float()
+        if shifted:
+            order = late + [r for r in range(s) if r not in late]  # row m: late phases (position m - 1), then early
+            weight = w.new_zeros(s, c_out, c_in, width)
+            for slot, r in enumerate(order):
+                shift = starts[r] - starts[0]
+                for o, j in taps[r].items():
+                    weight[slot, :, :, o - shift - starts[0]] = w[:, :, j].t()
+            return cls(
+                weight=weight.reshape(s * c_out, c_in, 1, width).to(dtype).contiguous(memory_format=_CL),
+                bias=None if bias is None else bias.repeat(s).to(dtype).contiguous(),
+                padding=[0, width // 2], stride=[1, 1], dilation=[1, 1], phases=s, lead=len(late),
+            )
+        lo, hi = min(starts), max(max(t) for t in taps)
         if lo != -hi:
             raise ValueError("polyphase form needs a symmetric input window")
         weight = w.new_zeros(s, c_out, c_in, hi - lo + 1)
-        for (r, o), j in taps.items():
-            weight[r, :, :, o - lo] = w[:, :, j].t()
-        bias = None if up.bias is None else up.bias.detach().repeat(s).to(dtype).contiguous()
+        for r, phase_taps in enumerate(taps):
+            for o, j in phase_taps.items():
+                weight[r, :, :, o - lo] = w[:, :, j].t()
         return cls(
             weight=weight.reshape(s * c_out, c_in, 1, hi - lo + 1).to(dtype).contiguous(memory_format=_CL),
-            bias=bias, padding=[0, hi], stride=[1, 1], dilation=[1, 1], phases=s,
+            bias=None if bias is None else bias.repeat(s).to(dtype).contiguous(),
+            padding=[0, hi], stride=[1, 1], dilation=[1, 1], phases=s,
         )
 
     def add_to(self, other: torch.Tensor, x: torch.Tensor, inplace: bool) -> torch.Tensor:
