@@ -39,8 +39,7 @@ def test_checked_trace_refuses_what_cannot_be_traced():
     assert checked_trace(DictOut(), (torch.randn(3),), [], "dict output") is None
 
 
-@pytest.mark.parametrize("flow_dtype", [None, torch.bfloat16])
-def test_prepared_cpu_model_runs_traced_encoder_and_flow_with_eager_results(flow_dtype):
+def _prepared_tiny_generator():
     config = load_config("configs/tiny.json")
     torch.manual_seed(0)
     gen = optimize_for_inference(build_generator(config, DEFAULT_TABLE))
@@ -50,14 +49,41 @@ def test_prepared_cpu_model_runs_traced_encoder_and_flow_with_eager_results(flow
     eager._text_encoder = lambda device: eager.enc_p
     eager._reverse_flow = lambda device, dtype: (lambda z, mask, g: eager.flow(z, mask, g=g, reverse=True))
     b = random_batch(config, DEFAULT_TABLE, 2, 21, 30, torch.Generator().manual_seed(2))
-    args = (b.phone_ids, b.tone_ids, b.language_ids, b.bert, b.speaker_ids, b.text_lengths)
+    return gen, eager, (b.phone_ids, b.tone_ids, b.language_ids, b.bert, b.speaker_ids, b.text_lengths)
+
+
+def _infer_both(gen, eager, args, flow_dtype):
     outs = []
     for model in (gen, eager):
         torch.manual_seed(11)
         with torch.inference_mode():
             outs.append(model.infer(*args, flow_dtype=flow_dtype, noise_scale=0.5))
-    assert gen._traces["enc_p"] is not None and gen._traces[f"flow:{flow_dtype}"] is not None
-    assert torch.equal(outs[0].durations, outs[1].durations)
-    assert torch.equal(outs[0].audio, outs[1].audio)
+    return outs
+
+
+@pytest.mark.parametrize("flow_dtype", [None, torch.bfloat16])
+def test_prepared_cpu_model_runs_the_traced_encoder_and_the_traced_flow_with_eager_results(flow_dtype, monkeypatch):
+    import melo.model.synthesizer as synthesizer
+
+    monkeypatch.setattr(synthesizer, "packed_flow_supported", lambda device, dtype: False)  # the trace's turn
+    gen, eager, args = _prepared_tiny_generator()
+    fast, reference = _infer_both(gen, eager, args, flow_dtype)
+    assert gen._runners["enc_p"] is not None and gen._runners[f"flow:{flow_dtype}"] is not None
+    assert not isinstance(gen._runners[f"flow:{flow_dtype}"], synthesizer.PackedFlow)
+    assert torch.equal(fast.durations, reference.durations)
+    assert torch.equal(fast.audio, reference.audio)
     gen.train()
-    assert not gen._traces  # training changes the weights: traces are dropped
+    assert not gen._runners  # training changes the weights: traces are dropped
+
+
+def test_prepared_cpu_model_runs_the_packed_flow_where_it_can():
+    from melo.model.fast_flow import PackedFlow
+
+    gen, eager, args = _prepared_tiny_generator()
+    fast, reference = _infer_both(gen, eager, args, None)
+    assert isinstance(gen._runners["flow:None"], PackedFlow)
+    assert torch.equal(fast.durations, reference.durations)  # the text encoder is still the exact trace
+    err = float(torch.linalg.vector_norm(fast.audio - reference.audio) / torch.linalg.vector_norm(reference.audio))
+    assert err < 1e-5  # fp32: the same sums in another order
+    copied = copy.deepcopy(gen)  # oneDNN's packed weights cannot be copied: the copy rebuilds its own
+    assert not copied._runners and not copied._packed_decoders

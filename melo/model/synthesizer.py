@@ -24,6 +24,7 @@ from melo.model.alignment import maximum_path
 from melo.model.commons import duration_path, rand_slice_segments, remove_weight_norm, sequence_mask
 from melo.model.decoder import Generator
 from melo.model.fast_decoder import PackedDecoder, packed_decoder_supported
+from melo.model.fast_flow import PackedFlow, packed_flow_supported
 from melo.model.duration import DurationPredictor, StochasticDurationPredictor
 from melo.model.flow import TransformerCouplingBlock
 from melo.model.posterior import PosteriorEncoder
@@ -91,8 +92,9 @@ class SynthesizerTrn(nn.Module):
                  n_speakers: int, hop_length: int, cfg: ModelConfig) -> None:
         super().__init__()
         self._inference_ready = False  # set by prepare_for_inference (weight norm folded, frozen)
-        self._packed_decoders: dict[torch.dtype, PackedDecoder | None] = {}
-        self._traces: dict[str, Any] = {}  # checked TorchScript traces for CPU inference (None: eager)
+        self._packed_decoders: dict[torch.dtype, PackedDecoder | None] = _InferenceCopies()
+        # CPU inference runners: checked TorchScript traces, packed flows (None: the module runs eagerly)
+        self._runners: dict[str, Any] = _InferenceCopies()
         self.register_load_state_dict_post_hook(lambda module, _keys: module._drop_inference_copies())
         self.cfg = cfg
         self.segment_frames = segment_frames
@@ -280,9 +282,9 @@ class SynthesizerTrn(nn.Module):
         """``enc_p`` as a callable; a checked trace on a prepared CPU model."""
         if not self._inference_ready or device.type != "cpu":
             return self.enc_p
-        if "enc_p" not in self._traces:
-            self._traces["enc_p"] = self._trace_text_encoder()
-        traced = self._traces["enc_p"]
+        if "enc_p" not in self._runners:
+            self._runners["enc_p"] = self._trace_text_encoder()
+        traced = self._runners["enc_p"]
         if traced is None:
             return self.enc_p
 
@@ -315,17 +317,27 @@ class SynthesizerTrn(nn.Module):
         return checked_trace(as_module(as_tuple, enc_p=enc_p), inputs([9]), [inputs([15]), inputs([12, 7])], "text encoder (enc_p)")
 
     def _reverse_flow(self, device: torch.device, dtype: torch.dtype | None) -> Any:
-        """``flow(z, mask, g, reverse=True)`` as a callable; a checked trace (per autocast dtype) on a
-        prepared CPU model."""
+        """``flow(z, mask, g, reverse=True)`` as a callable; on a prepared CPU model a :class:`PackedFlow`
+        (in ``dtype``, fp32 for None), or where that cannot run a checked trace (per autocast dtype)."""
         def eager(z: torch.Tensor, mask: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
             return self.flow(z, mask, g=g, reverse=True)
 
         if not self._inference_ready or device.type != "cpu":
             return eager
         key = f"flow:{dtype}"
-        if key not in self._traces:
-            self._traces[key] = self._trace_reverse_flow(dtype)
-        return self._traces[key] or eager
+        if key not in self._runners:
+            self._runners[key] = self._packed_flow(dtype) or self._trace_reverse_flow(dtype)
+        return self._runners[key] or eager
+
+    def _packed_flow(self, dtype: torch.dtype | None) -> PackedFlow | None:
+        dtype = dtype or torch.float32
+        if not packed_flow_supported("cpu", dtype):
+            return None
+        try:
+            return PackedFlow(self.flow, dtype)
+        except ValueError as err:  # a flow geometry it does not cover (an even feed-forward kernel)
+            log.info("reverse flow runs unpacked: %s", err)
+            return None
 
     def _trace_reverse_flow(self, dtype: torch.dtype | None) -> Any:
         from melo.tracing import as_module, checked_trace
@@ -364,7 +376,7 @@ class SynthesizerTrn(nn.Module):
     def _drop_inference_copies(self) -> None:
         """Forget the packed decoders and traces (they hold or mirror weights that are about to change)."""
         self._packed_decoders.clear()
-        self._traces.clear()
+        self._runners.clear()
 
     def _packed_decoder(self, device: torch.device, dtype: torch.dtype) -> PackedDecoder | None:
         """The fused CPU decoder for ``dtype``, built on first use; None where it does not apply (training
@@ -403,6 +415,17 @@ class SynthesizerTrn(nn.Module):
     def inference_modules(self) -> list[nn.Module]:
         """The sub-modules ``infer`` uses (the posterior encoder is training-only)."""
         return [self.emb_g, self.enc_p, self.dec, self.flow, self.sdp, self.dp]
+
+
+class _InferenceCopies(dict):
+    """A cache of inference-only copies of the weights (packed decoders, packed flows, traces). Copying or
+    pickling the model leaves it behind (it is rebuilt on first use; oneDNN's packed weights cannot be copied)."""
+
+    def __deepcopy__(self, memo: dict) -> "_InferenceCopies":
+        return type(self)()
+
+    def __reduce__(self):
+        return type(self), ()
 
 
 def _autocast(x: torch.Tensor, dtype: torch.dtype | None) -> contextlib.AbstractContextManager:

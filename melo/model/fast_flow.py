@@ -1,0 +1,258 @@
+"""A time-major CPU runner for the reverse flow of a trained :class:`~melo.model.flow.TransformerCouplingBlock`.
+
+Why: after the decoder, the reverse flow is the largest piece of CPU synthesis (~45 ms of a ~500 ms
+sentence on 2 cores, bf16). As modules it works on (B, C, T) tensors: every LayerNorm transposes to (B, T, C)
+and back; q, k and v are three 1x1 convolutions; every convolution re-lays out its weight on every call
+(oneDNN reorders a plain weight into its blocked format; ~0.15 ms for one 192x768x5 feed-forward weight);
+and under autocast every weight is also cast on every call.
+
+What: the same network with the activations time-major, (B, T, C), for the whole pass. Every linear map runs
+as a oneDNN inner product on a weight laid out once (:class:`PackedLinear`; a packed inner-product weight,
+unlike a packed convolution weight, suits every input length). A feed-forward convolution is one such
+product over a (T, C * k) window matrix, with its ReLU fused. LayerNorm runs on the last axis; q, k and v are
+one product with the attention scale folded into q's weights. The channel flips between couplings are folded
+into the ``pre``/``post`` weights (a flip of the channels is a reversal of the columns that read them and of
+the rows that write them), so the latent is updated in place.
+
+Same math as ``flow(z, mask, g, reverse=True)``: in fp32 the outputs agree to float rounding (tested); in
+bf16 the weights and activations are bf16 and LayerNorm statistics, softmax and the latent fp32. Inference
+only, CPU only; build it after ``SynthesizerTrn.prepare_for_inference`` and rebuild it if the weights change.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from melo.model.attention import ConvFeedForward, Encoder, RelativeMultiHeadAttention, absolute_to_relative, relative_to_absolute
+from melo.model.commons import ChannelLayerNorm
+from melo.model.flow import TransformerCouplingBlock, TransformerCouplingLayer
+
+__all__ = ["PackedFlow", "PackedLinear", "packed_flow_supported"]
+
+log = logging.getLogger(__name__)
+
+
+def packed_flow_supported(device: torch.device | str, dtype: torch.dtype) -> bool:
+    """Whether the runners here can run: CPU, fp32 or bf16 (bf16 needs a CPU with bf16 support in oneDNN)."""
+    if torch.device(device).type != "cpu" or dtype not in (torch.float32, torch.bfloat16):
+        return False
+    if dtype == torch.bfloat16:
+        return _packed_linear_available(dtype)  # oneDNN's bf16 inner product: only on CPUs with bf16 units
+    return True  # fp32 runs everywhere (PackedLinear falls back to F.linear without oneDNN)
+
+
+@functools.lru_cache(maxsize=None)
+def _packed_linear_available(dtype: torch.dtype) -> bool:
+    """oneDNN inner product with a pre-packed weight (x86 builds); probed once per dtype."""
+    if not torch.backends.mkldnn.is_available():
+        return False
+    if dtype == torch.bfloat16:
+        try:
+            if not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+                return False
+        except (AttributeError, RuntimeError):
+            return False
+    try:
+        weight, x = torch.ones(4, 8, dtype=dtype), torch.ones(2, 8, dtype=dtype)
+        packed = torch.ops.mkldnn._reorder_linear_weight(weight, 2)
+        y = torch.ops.mkldnn._linear_pointwise(x, packed, None, "none", [], "")
+        return bool(torch.equal(y.float(), torch.full((2, 4), 8.0)))
+    except (AttributeError, RuntimeError):
+        return False
+
+
+class PackedLinear:
+    """``x @ W.T + b`` over the last axis (optionally followed by ReLU), the weight cast and laid out for
+    oneDNN once. Without oneDNN's packed inner product it is ``F.linear`` on the cast weight."""
+
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None, dtype: torch.dtype, relu: bool = False) -> None:
+        self.weight = weight.detach().reshape(weight.shape[0], -1).to(dtype).contiguous()
+        self.bias = None if bias is None else bias.detach().to(dtype).contiguous()
+        self.relu = relu
+        self.packed = None
+        if _packed_linear_available(dtype):
+            self.packed = torch.ops.mkldnn._reorder_linear_weight(self.weight, 1)  # the layout suits any length
+
+    @property
+    def out_features(self) -> int:
+        return self.weight.shape[0]
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if self.packed is not None:
+            return torch.ops.mkldnn._linear_pointwise(x, self.packed, self.bias, "relu" if self.relu else "none", [], "")
+        y = F.linear(x, self.weight, self.bias)
+        return torch.relu_(y) if self.relu else y
+
+
+def _conv_as_linear(conv: nn.Conv1d, dtype: torch.dtype, relu: bool = False) -> PackedLinear:
+    """A stride-1 convolution as a product with its (out, in * k) weight: see ``_windows``."""
+    if conv.groups != 1 or conv.dilation[0] != 1 or conv.stride[0] != 1:
+        raise ValueError("the packed transformer supports plain stride-1 convolutions only")
+    return PackedLinear(conv.weight, conv.bias, dtype, relu=relu)
+
+
+def _windows(x: torch.Tensor, kernel: int, mask: torch.Tensor | None) -> torch.Tensor:
+    """(B, T, C) -> (B, T, C * k): row t holds ``x[t - (k-1)/2 .. t + (k-1)/2]`` channel-major (the layout of a
+    (out, in, k) convolution weight reshaped to (out, in * k)), zero beyond the ends; ``x`` masked first."""
+    b, t, c = x.shape
+    if kernel == 1:
+        return x if mask is None else x * mask
+    pad = (kernel - 1) // 2
+    padded = x.new_zeros(b, t + 2 * pad, c)
+    if mask is None:
+        padded[:, pad : pad + t] = x
+    else:
+        torch.mul(x, mask, out=padded[:, pad : pad + t])
+    return padded.unfold(1, kernel, 1).reshape(b, t, c * kernel)  # (B, T, C, k) windows, copied once
+
+
+class _FeedForward:
+    """``ConvFeedForward``: conv(k) -> ReLU -> conv(k), inputs and output masked."""
+
+    def __init__(self, ffn: ConvFeedForward, dtype: torch.dtype) -> None:
+        self.kernel = ffn.conv_1.kernel_size[0]
+        if ffn.pad != ((self.kernel - 1) // 2,) * 2:
+            raise ValueError(f"the packed transformer needs an odd feed-forward kernel, got {self.kernel}")
+        self.conv_1 = _conv_as_linear(ffn.conv_1, dtype, relu=True)
+        self.conv_2 = _conv_as_linear(ffn.conv_2, dtype)
+
+    def __call__(self, x: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        h = self.conv_1(_windows(x, self.kernel, mask))
+        y = self.conv_2(_windows(h, self.kernel, mask))
+        return y if mask is None else y * mask
+
+
+class _Attention:
+    """``RelativeMultiHeadAttention`` with q, k, v as one product and q's scale folded into its weights."""
+
+    def __init__(self, attn: RelativeMultiHeadAttention, dtype: torch.dtype) -> None:
+        self.heads, self.head_channels, self.window = attn.n_heads, attn.head_channels, attn.window
+        scale = self.head_channels**-0.5
+        weight = torch.cat([attn.conv_q.weight * scale, attn.conv_k.weight, attn.conv_v.weight])
+        bias = torch.cat([attn.conv_q.bias * scale, attn.conv_k.bias, attn.conv_v.bias])
+        self.qkv = PackedLinear(weight, bias, dtype)
+        self.out = PackedLinear(attn.conv_o.weight, attn.conv_o.bias, dtype)
+        if self.window > 0:
+            self.rel_k = attn.emb_rel_k.detach()[0].t().to(dtype).contiguous()  # (d, 2w+1)
+            self.rel_v = attn.emb_rel_v.detach()[0].to(dtype).contiguous()  # (2w+1, d)
+
+    def __call__(self, x: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+        b, t, c = x.shape
+        q, k, v = self.qkv(x).view(b, t, 3, self.heads, self.head_channels).permute(2, 0, 3, 1, 4)  # (B, H, T, d)
+        scores = q @ k.transpose(2, 3)
+        if self.window > 0:
+            scores = scores + relative_to_absolute(q @ self.rel_k, self.window)
+        if bias is not None:
+            scores = scores + bias
+        p = torch.softmax(scores, dim=-1, dtype=torch.float32).to(x.dtype)
+        out = p @ v
+        if self.window > 0:
+            out = out + absolute_to_relative(p, self.window) @ self.rel_v
+        return self.out(out.transpose(1, 2).reshape(b, t, c))
+
+
+def _norm(norm: ChannelLayerNorm) -> tuple[torch.Tensor, torch.Tensor, float]:
+    return norm.gamma.detach(), norm.beta.detach(), norm.eps
+
+
+class _Encoder:
+    """``attention.Encoder`` on (B, T, C)."""
+
+    def __init__(self, enc: Encoder, dtype: torch.dtype) -> None:
+        self.cond_layer = enc.cond_layer
+        self.speaker = PackedLinear(enc.spk_proj.weight, enc.spk_proj.bias, torch.float32) if enc.cond_layer >= 0 else None
+        self.layers = [
+            (_Attention(attn, dtype), _norm(norm_1), _FeedForward(ffn, dtype), _norm(norm_2))
+            for attn, norm_1, ffn, norm_2 in zip(enc.attn_layers, enc.norm_1, enc.ffn_layers, enc.norm_2)
+        ]
+
+    def __call__(self, x: torch.Tensor, mask: torch.Tensor | None, bias: torch.Tensor | None,
+                 g: torch.Tensor | None) -> torch.Tensor:
+        """x: (B, T, C) already masked; mask: (B, T, 1) or None (nothing padded); bias: (B, 1, T, T) additive
+        attention mask or None; g: (B, gin) speaker embedding or None."""
+        for i, (attn, norm_1, ffn, norm_2) in enumerate(self.layers):
+            if i == self.cond_layer and g is not None and self.speaker is not None:
+                x = x + self.speaker(g).to(x.dtype).unsqueeze(1)
+                if mask is not None:
+                    x = x * mask
+            x = F.layer_norm(x + attn(x, bias), (x.shape[-1],), *norm_1)
+            x = F.layer_norm(x + ffn(x, mask), (x.shape[-1],), *norm_2)
+        return x if mask is None else x * mask
+
+
+def _masks(frame_mask: torch.Tensor, dtype: torch.dtype) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """(B, T, 1) 0/1 mask -> (the mask in ``dtype``, the additive attention mask), both None when nothing
+    is padded (every mask multiplication would be by one)."""
+    if bool(frame_mask.min() > 0):
+        return None, None
+    pair = frame_mask.transpose(1, 2) * frame_mask  # (B, T, T): 1 where both frames are real
+    # the modules' masked_fill(-1e4) as an addition: the same softmax on every real frame's row
+    return frame_mask.to(dtype), ((pair - 1) * 1e4).unsqueeze(1).to(dtype)
+
+
+class _Coupling:
+    """One reverse coupling step, updating the latent in place. ``flipped``: the layer sees the latent's
+    channels in reverse order (the flips of ``TransformerCouplingBlock`` folded into its weights)."""
+
+    def __init__(self, layer: TransformerCouplingLayer, dtype: torch.dtype, flipped: bool) -> None:
+        half = layer.half_channels
+        pre_w, pre_b = layer.pre.weight.detach()[:, :, 0], layer.pre.bias.detach()
+        post_w, post_b = layer.post.weight.detach()[:, :, 0], layer.post.bias.detach()
+        if flipped:  # reads channels (C-1 .. half) as its first half, writes (half-1 .. 0) as its second
+            pre_w, post_w, post_b = pre_w.flip(1), post_w.flip(0), post_b.flip(0)
+            self.reads, self.writes = slice(half, 2 * half), slice(0, half)
+        else:
+            self.reads, self.writes = slice(0, half), slice(half, 2 * half)
+        self.dtype = dtype
+        self.pre = PackedLinear(pre_w, pre_b, dtype)
+        self.enc = _Encoder(layer.enc, dtype)
+        self.post = PackedLinear(post_w, post_b, dtype)
+
+    def __call__(self, z: torch.Tensor, mask: torch.Tensor | None, bias: torch.Tensor | None,
+                 g: torch.Tensor | None) -> None:
+        h = self.pre(z[..., self.reads].to(self.dtype))
+        if mask is not None:
+            h = h * mask
+        shift = self.post(self.enc(h, mask, bias, g)).float()
+        part = z[..., self.writes]
+        if mask is None:
+            part -= shift
+        else:  # (x1 - shift * mask) * mask, as the module
+            part -= shift * mask
+            part *= mask
+
+
+class PackedFlow:
+    """``PackedFlow(flow, dtype)(z, mask, g)`` == ``flow(z, mask, g=g, reverse=True)`` computed the fast way
+    (see module doc). ``dtype``: ``torch.float32`` (exact to rounding) or ``torch.bfloat16``."""
+
+    def __init__(self, flow: TransformerCouplingBlock, dtype: torch.dtype = torch.bfloat16) -> None:
+        if not packed_flow_supported("cpu", dtype):
+            raise RuntimeError(f"PackedFlow needs a CPU PyTorch build with oneDNN bf16 support for {dtype}")
+        device = next(flow.parameters()).device
+        if device.type != "cpu":
+            raise ValueError(f"PackedFlow runs on CPU only; the flow is on {device}")
+        self.dtype = dtype
+        with torch.no_grad():
+            # processing order is reversed(flows); layer i sees flip^(i+1) of the latent as stored
+            self.layers = [_Coupling(layer, dtype, flipped=i % 2 == 0) for i, layer in enumerate(reversed(flow.flows))]
+        self.flip_out = len(self.layers) % 2 == 1  # the stored latent is flip^n of the result
+        log.debug("packed reverse flow for %s (%d couplings)", dtype, len(self.layers))
+
+    @torch.inference_mode()
+    def __call__(self, z: torch.Tensor, mask: torch.Tensor, g: torch.Tensor | None = None) -> torch.Tensor:
+        """z: (B, C, T) prior sample, mask: (B, 1, T), g: (B, gin, 1) -> (B, C, T) float32 latent."""
+        with torch.autocast("cpu", enabled=False):  # precisions are explicit here
+            latent = z.float().transpose(1, 2).contiguous()  # (B, T, C), updated in place by every coupling
+            frame_mask, bias = _masks(mask.float().transpose(1, 2), self.dtype)
+            speaker = None if g is None else g.float()[:, :, 0]
+            for layer in self.layers:
+                layer(latent, frame_mask, bias, speaker)
+            if self.flip_out:
+                latent = latent.flip(2)
+            return latent.transpose(1, 2)

@@ -1,0 +1,94 @@
+"""The packed (time-major, pre-packed weights) CPU reverse flow computes the same function as the module."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+import melo.model.fast_flow as fast_flow
+from melo.model.commons import sequence_mask
+from melo.model.fast_flow import PackedFlow, packed_flow_supported
+from melo.model.flow import TransformerCouplingBlock
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+HAS_BF16 = packed_flow_supported("cpu", torch.bfloat16)
+
+
+def small_flow(n_flows: int = 4, gin: int = 6, kernel: int = 5, seed: int = 0) -> TransformerCouplingBlock:
+    torch.manual_seed(seed)
+    flow = TransformerCouplingBlock(channels=8, hidden_channels=16, filter_channels=32, n_heads=2, n_layers=3,
+                                    kernel_size=kernel, p_dropout=0.0, n_flows=n_flows, window=4, gin_channels=gin,
+                                    cond_layer=1).eval()
+    with torch.no_grad():  # a fresh flow is the identity (zero post convs): make every coupling act
+        for p in flow.parameters():
+            p.add_(torch.randn_like(p) * 0.2)
+    return flow
+
+
+def ragged_inputs(lengths: list[int], gin: int = 6, seed: int = 1):
+    gen = torch.Generator().manual_seed(seed)
+    mask = sequence_mask(torch.tensor(lengths), max(lengths)).unsqueeze(1).float()
+    z = torch.randn(len(lengths), 8, max(lengths), generator=gen) * mask
+    g = torch.randn(len(lengths), gin, 1, generator=gen) if gin else None
+    return z, mask, g
+
+
+def rel_error(a: torch.Tensor, b: torch.Tensor) -> float:
+    return float(torch.linalg.vector_norm(a - b) / torch.linalg.vector_norm(b))
+
+
+@pytest.mark.parametrize("n_flows", [4, 3])  # even and odd: the folded flips must leave the channels in order
+@pytest.mark.parametrize("lengths", [[17], [23, 9]])  # nothing padded / a ragged batch
+def test_packed_fp32_flow_equals_the_module(n_flows, lengths):
+    flow = small_flow(n_flows)
+    z, mask, g = ragged_inputs(lengths)
+    with torch.inference_mode():
+        reference = flow(z, mask, g=g, reverse=True)
+    packed = PackedFlow(flow, torch.float32)(z, mask, g)
+    assert packed.shape == reference.shape and packed.dtype == torch.float32
+    assert rel_error(packed * mask, reference * mask) < 1e-5
+    assert rel_error(packed * mask, z) > 0.1  # the flow really changed the latent
+
+
+def test_packed_flow_without_speaker_conditioning():
+    flow = small_flow(gin=0)
+    z, mask, _ = ragged_inputs([12, 20], gin=0)
+    with torch.inference_mode():
+        reference = flow(z, mask, g=None, reverse=True)
+    assert rel_error(PackedFlow(flow, torch.float32)(z, mask, None) * mask, reference * mask) < 1e-5
+
+
+def test_packed_flow_without_onednn_inner_products_runs_plain_linear_maps(monkeypatch):
+    monkeypatch.setattr(fast_flow, "_packed_linear_available", lambda dtype: False)
+    flow = small_flow()
+    packed = PackedFlow(flow, torch.float32)
+    assert all(layer.pre.packed is None for layer in packed.layers)
+    z, mask, g = ragged_inputs([15, 11])
+    with torch.inference_mode():
+        reference = flow(z, mask, g=g, reverse=True)
+    assert rel_error(packed(z, mask, g) * mask, reference * mask) < 1e-5
+
+
+@pytest.mark.skipif(not HAS_BF16, reason="this CPU has no bf16 support in oneDNN")
+def test_packed_bf16_flow_is_close_to_fp32():
+    flow = small_flow()
+    z, mask, g = ragged_inputs([30, 21])
+    with torch.inference_mode():
+        reference = flow(z, mask, g=g, reverse=True)
+    err = rel_error(PackedFlow(flow, torch.bfloat16)(z, mask, g) * mask, reference * mask)
+    assert 0 < err < 0.02, err
+
+
+def test_padding_frames_do_not_change_the_real_frames():
+    flow = small_flow()
+    z, mask, g = ragged_inputs([19])
+    padded_z = torch.nn.functional.pad(z, (0, 5))
+    padded_mask = torch.nn.functional.pad(mask, (0, 5))
+    packed = PackedFlow(flow, torch.float32)
+    exact, padded = packed(z, mask, g), packed(padded_z, padded_mask, g)
+    assert rel_error(padded[..., :19], exact) < 1e-6
+
+
+def test_even_feed_forward_kernel_is_refused():
+    with pytest.raises(ValueError, match="odd feed-forward kernel"):
+        PackedFlow(small_flow(kernel=4), torch.float32)
