@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from melo.checkpoint import CheckpointError, load_checkpoint_file
 from melo.config import Config, ConfigError, load_config
 from melo.text import DEFAULT_TABLE, SymbolTable, phonemize, validate_language
 from melo.text.sequence import to_sequence
@@ -76,14 +77,9 @@ class Timings:
 
 
 def _load_checkpoint(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: checkpoint not found")
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # torch raises several types for corrupt or foreign files
-        raise RuntimeError(f"{path}: cannot read checkpoint ({type(e).__name__}: {e})") from None
-    if not isinstance(payload, dict) or "generator" not in payload:
-        raise RuntimeError(f"{path}: not a melo generator checkpoint (no 'generator' weights)")
+    payload = load_checkpoint_file(path)  # names the file: missing (FileNotFoundError), unreadable, not a dict
+    if "generator" not in payload:
+        raise CheckpointError(f"{path}: not a melo generator checkpoint (no 'generator' weights)")
     return payload
 
 

@@ -50,6 +50,7 @@ import torch
 
 __all__ = [
     "CheckpointError",
+    "CheckpointNotFoundError",
     "CheckpointSet",
     "LATEST_NAME",
     "atomic_save",
@@ -77,6 +78,10 @@ _TMP_SUFFIX = ".tmp"
 
 class CheckpointError(RuntimeError):
     """A checkpoint is missing, unreadable or inconsistent; the message names the file."""
+
+
+class CheckpointNotFoundError(CheckpointError, FileNotFoundError):
+    """The checkpoint file does not exist (also a ``FileNotFoundError``)."""
 
 
 @dataclass(frozen=True)
@@ -189,11 +194,11 @@ def load_checkpoint_file(path: str | Path, expected_format: str | None = None) -
     """``torch.load(path, weights_only=True)`` on CPU, with errors that name the file."""
     path = Path(path)
     if not path.is_file():
-        raise CheckpointError(f"{path}: checkpoint file not found")
+        raise CheckpointNotFoundError(f"{path}: checkpoint not found")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises several types for truncated or foreign files
-        raise CheckpointError(f"{path}: cannot load checkpoint ({type(e).__name__}: {e})") from e
+        raise CheckpointError(f"{path}: cannot read checkpoint ({type(e).__name__}: {e})") from e
     if not isinstance(payload, dict):
         raise CheckpointError(f"{path}: not a melo checkpoint (top level is {type(payload).__name__})")
     if expected_format is not None and payload.get("format") != expected_format:

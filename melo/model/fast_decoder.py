@@ -29,7 +29,7 @@ from torch import nn
 from melo.model.commons import LRELU_SLOPE
 from melo.model.decoder import Generator, ResBlock1, ResBlock2
 
-__all__ = ["PackedDecoder", "packed_decoder_supported"]
+__all__ = ["PackedDecoder", "cpu_has_bf16", "packed_decoder_supported"]
 
 log = logging.getLogger(__name__)
 
@@ -55,9 +55,16 @@ def _cpu_supports(dtype: torch.dtype) -> bool:  # asked on every synthesis call:
         return False
     if not all(needed):
         return False
-    if dtype == torch.bfloat16:
+    return dtype != torch.bfloat16 or cpu_has_bf16()
+
+
+@functools.lru_cache(maxsize=None)
+def cpu_has_bf16() -> bool:
+    """Whether oneDNN runs bf16 natively on this CPU (AVX512-BF16 / AMX); elsewhere it would be emulated."""
+    try:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    return True
+    except (AttributeError, RuntimeError):
+        return False
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from torch.nn import functional as F
 
 from melo.model.attention import ConvFeedForward, Encoder, RelativeMultiHeadAttention, absolute_to_relative, relative_to_absolute
 from melo.model.commons import ChannelLayerNorm
+from melo.model.fast_decoder import cpu_has_bf16
 from melo.model.flow import TransformerCouplingBlock, TransformerCouplingLayer
 
 __all__ = ["PackedFlow", "PackedLinear", "packed_flow_supported"]
@@ -51,12 +52,8 @@ def _packed_linear_available(dtype: torch.dtype) -> bool:
     """oneDNN inner product with a pre-packed weight (x86 builds); probed once per dtype."""
     if not torch.backends.mkldnn.is_available():
         return False
-    if dtype == torch.bfloat16:
-        try:
-            if not torch.ops.mkldnn._is_mkldnn_bf16_supported():
-                return False
-        except (AttributeError, RuntimeError):
-            return False
+    if dtype == torch.bfloat16 and not cpu_has_bf16():
+        return False
     try:
         weight, x = torch.ones(4, 8, dtype=dtype), torch.ones(2, 8, dtype=dtype)
         packed = torch.ops.mkldnn._reorder_linear_weight(weight, 2)
@@ -77,10 +74,6 @@ class PackedLinear:
         self.packed = None
         if _packed_linear_available(dtype):
             self.packed = torch.ops.mkldnn._reorder_linear_weight(self.weight, 1)  # the layout suits any length
-
-    @property
-    def out_features(self) -> int:
-        return self.weight.shape[0]
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if self.packed is not None:
@@ -176,7 +169,7 @@ class _Encoder:
         """x: (B, T, C) already masked; mask: (B, T, 1) or None (nothing padded); bias: (B, 1, T, T) additive
         attention mask or None; g: (B, gin) speaker embedding or None."""
         for i, (attn, norm_1, ffn, norm_2) in enumerate(self.layers):
-            if i == self.cond_layer and g is not None and self.speaker is not None:
+            if i == self.cond_layer and g is not None:  # cond_layer >= 0 only with a speaker projection
                 x = x + self.speaker(g).to(x.dtype).unsqueeze(1)
                 if mask is not None:
                     x = x * mask

@@ -6,18 +6,12 @@ import logging
 
 import torch
 
+from melo.model.fast_decoder import cpu_has_bf16
 from melo.model.synthesizer import SynthesizerTrn
 
 __all__ = ["fast_decoder_dtype", "fast_flow_dtype", "optimize_for_inference"]
 
 log = logging.getLogger(__name__)
-
-
-def _cpu_has_bf16() -> bool:
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
 
 
 def fast_decoder_dtype(device: torch.device | str) -> torch.dtype:
@@ -28,7 +22,7 @@ def fast_decoder_dtype(device: torch.device | str) -> torch.dtype:
     if device.type == "cuda":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     if device.type == "cpu":
-        return torch.bfloat16 if _cpu_has_bf16() else torch.float32
+        return torch.bfloat16 if cpu_has_bf16() else torch.float32
     return torch.float32
 
 
