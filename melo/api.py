@@ -208,8 +208,9 @@ class TTS:
         return self.symbols.languages
 
     def warmup(self, languages: tuple[str, ...] | None = None) -> None:
-        """Load the language backends (jieba, OpenJTalk, CMUdict, ...) and run one short synthesis per
-        language, so the first real request does not pay for them (time to first audio)."""
+        """Load the language backends (jieba, OpenJTalk, CMUdict, ...), compile every CPU decoder kernel and run
+        one short synthesis per language, so the first real requests do not pay for them (time to first audio)."""
+        self.model.build_fast_paths(self.device, self._decoder_dtype, self._flow_dtype, warm=True)
         samples = {"KR": "안녕하세요.", "EN": "Hello.", "ZH": "你好。", "JP": "こんにちは。"}
         for lang in languages or self.languages:
             if lang in samples:

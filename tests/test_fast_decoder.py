@@ -199,3 +199,48 @@ def test_frame_buckets_in_infer_change_nothing(monkeypatch):
     assert a.audio.shape[-1] % (16 * config.data.hop_length) != 0  # the bucket really padded
     assert torch.equal(a.attention, c.attention) and torch.equal(a.y_mask, c.y_mask)
     assert rel_error(c.audio, a.audio) < 1e-5
+
+
+@pytest.mark.parametrize("per_tile", [1, 2, 8])
+def test_tiles_cover_the_signal_exactly_with_few_widths(per_tile):
+    from melo.model.fast_decoder import _tiles
+
+    widths = {per_tile >> i for i in range(per_tile.bit_length())}
+    for granules in range(0, 70):
+        tiles = _tiles(granules, 3, per_tile)
+        assert [t.start for t in tiles] == [sum(u.width for u in tiles[:i]) for i in range(len(tiles))]
+        assert sum(t.width for t in tiles) == granules * 3
+        assert {t.width // 3 for t in tiles} <= widths and all(t.width % 3 == 0 for t in tiles)
+        assert len(tiles) == granules // per_tile + bin(granules % per_tile).count("1")
+
+
+@pytest.mark.parametrize("frames", [1, 2, 7, 8, 9, 23, 31])
+def test_tiled_decoder_equals_the_module_across_tile_boundaries(frames):
+    gen = small_generator()
+    z, g = torch.randn(2, 12, frames), torch.randn(2, 8, 1)
+    with torch.inference_mode():
+        reference = gen(z, g)
+    packed = PackedDecoder(gen, torch.float32, bucket=2, tile_granules=4)  # tiles of 8, 4 and 2 frames
+    out = packed(z, g)
+    assert out.shape == reference.shape
+    assert rel_error(out, reference) < 1e-5
+
+
+def test_after_warmup_no_length_adds_a_kernel_shape():
+    """oneDNN compiles a kernel per input shape; the tiles keep the set of shapes fixed (and warmup sees them all)."""
+    gen = small_generator()
+    packed = PackedDecoder(gen, torch.float32, bucket=2, tile_granules=4)
+    convs = [packed.pre, packed.post, *packed.ups,
+             *(c for blocks in packed.stages for pairs in blocks for pair in pairs for c in pair if c is not None)]
+    packed.warmup()
+    widths = [sorted(conv.packed) for conv in convs]
+    assert all(len(w) == 3 for w in widths)  # 4, 2 and 1 granules, each plus the layer's halo
+    g = torch.randn(1, 8, 1)
+    for frames in range(1, 41):
+        packed(torch.randn(1, 12, frames), g)
+    assert [sorted(conv.packed) for conv in convs] == widths
+
+
+def test_tile_size_must_be_a_power_of_two():
+    with pytest.raises(ValueError, match="power of 2"):
+        PackedDecoder(small_generator(), torch.float32, tile_granules=6)

@@ -11,6 +11,10 @@ leaky ReLU between the two convolutions of a residual pair fused into the first 
 fused into the second (in place). The average over resblocks is folded into the next layer's weights
 (leaky ReLU is positively homogeneous, so ``conv(lrelu(s / n)) == (conv / n)(lrelu(s))``).
 
+Every layer runs over fixed-width tiles of positions, so the convolution shapes do not depend on the
+sentence length: oneDNN compiles kernels for a handful of widths once (``PackedDecoder.warmup``), instead
+of ~65 kernels (~0.1 s on 2 cores) for every new length, and the weights are kept reordered for each width.
+
 Same math as ``Generator.forward``: in fp32 the outputs agree to float rounding (tested); in bf16 the
 activations and weights are bf16 and the relative waveform error against fp32 is measured in
 ``benchmarks/bench_infer.py``. Inference only (no autograd), CPU only; built from folded weights, so build
@@ -21,7 +25,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -78,6 +82,7 @@ class _Conv:
     dilation: list[int]
     phases: int = 1  # > 1: polyphase form of a transposed convolution (see ``polyphase``)
     lead: int = 0  # phases computed one output row late (the shifted form of ``polyphase``)
+    packed: dict[int, torch.Tensor] = field(default_factory=dict, compare=False, repr=False)  # width -> weight
 
     @classmethod
     def of(cls, conv: nn.Conv1d, dtype: torch.dtype, scale: float = 1.0) -> "_Conv":
@@ -95,22 +100,37 @@ class _Conv:
             dilation=[1, int(conv.dilation[0])],
         )
 
-    def __call__(self, x: torch.Tensor, slope: float | None = None) -> torch.Tensor:
-        """conv(x), then leaky ReLU with ``slope`` fused as a post-op when given."""
+    def valid(self, x: torch.Tensor, slope: float | None = None) -> torch.Tensor:
+        """conv(x) over the rows of ``x`` only (no padding: ``halo`` fewer rows on each side), then leaky ReLU
+        with ``slope`` fused as a post-op when given."""
         attr, scalars = ("leaky_relu", [slope]) if slope is not None else ("none", [])
-        y = torch.ops.mkldnn._convolution_pointwise(
-            x, self.weight, self.bias, self.padding, self.stride, self.dilation, 1, attr, scalars, ""
+        return torch.ops.mkldnn._convolution_pointwise(
+            x, self._weight(x), self.bias, [0, 0], self.stride, self.dilation, 1, attr, scalars, ""
         )
-        if self.phases > 1:  # (N, s*C, 1, M) channels-last is (N, M, s, C) in memory = (N, C, 1, M*s) channels-last
-            n, sc, _, m = y.shape
-            c = sc // self.phases
-            if self.lead:  # M + 1 rows; sample j of the signal sits at row-major offset (j + lead) * C
-                y = y.as_strided((n, c, 1, (m - 1) * self.phases), (sc * m, 1, sc * m, c), y.storage_offset() + self.lead * c)
-                if n > 1:  # items are (M + 1) rows apart: make the batch dense for the next layers
-                    y = y.contiguous(memory_format=_CL)
-            else:
-                y = y.as_strided((n, c, 1, m * self.phases), (sc * m, 1, sc * m, c))
-        return y
+
+    def add_valid_(self, other: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """``other += conv(x)`` in place, with ``x`` as in ``valid``."""
+        return torch.ops.mkldnn._convolution_pointwise_.binary(
+            other, x, self._weight(x), self.bias, [0, 0], self.stride, self.dilation, 1, "add", 1.0, None, [], None
+        )
+
+    @property
+    def halo(self) -> int:
+        """Input rows each side of an output row's window."""
+        return self.padding[1]
+
+    def _weight(self, x: torch.Tensor) -> torch.Tensor:
+        # oneDNN's preferred weight layout depends on the input width. The plain weight is reordered on every
+        # call (~10 us for a small weight, more than the convolution itself for a 256-channel layer on a short
+        # tile), and a weight reordered for another width is far slower still. Tiles have a few fixed widths:
+        # the weight reordered for each is made on first use and kept.
+        width = x.shape[-1]
+        weight = self.packed.get(width)
+        if weight is None:
+            weight = self.packed[width] = torch.ops.mkldnn._reorder_convolution_weight(
+                self.weight, [0, 0], self.stride, self.dilation, 1, list(x.shape)
+            )
+        return weight
 
     @classmethod
     def polyphase(cls, up: nn.ConvTranspose1d, dtype: torch.dtype, scale: float = 1.0) -> "_Conv":
@@ -170,24 +190,62 @@ class _Conv:
             padding=[0, hi], stride=[1, 1], dilation=[1, 1], phases=s,
         )
 
-    def add_to(self, other: torch.Tensor, x: torch.Tensor, inplace: bool) -> torch.Tensor:
-        """``other + conv(x)``; written into ``other`` when ``inplace``."""
-        if inplace:
-            return torch.ops.mkldnn._convolution_pointwise_.binary(
-                other, x, self.weight, self.bias, self.padding, self.stride, self.dilation, 1, "add", 1.0, None, [], None
-            )
-        return torch.ops.mkldnn._convolution_pointwise.binary(
-            x, other, self.weight, self.bias, self.padding, self.stride, self.dilation, 1, "add", 1.0, None, [], None
-        )
+
+class _Signal:
+    """``n`` rows of a C-channel signal between zero margins: a (1, C, 1, margin + n + margin) channels-last
+    buffer (row-major (position, channel) in memory), with views of any run of rows."""
+
+    __slots__ = ("data", "channels", "margin", "flat")
+
+    def __init__(self, channels: int, n: int, margin: int, dtype: torch.dtype) -> None:
+        self.channels, self.margin = channels, margin
+        self.data = torch.empty((1, channels, 1, n + 2 * margin), dtype=dtype, memory_format=_CL)
+        self.data[..., :margin] = 0
+        self.data[..., margin + n :] = 0
+        self.flat = self.data.permute(0, 2, 3, 1).reshape(-1)  # a view: the rows back to back
+
+    def rows(self, start: int, count: int) -> torch.Tensor:
+        """Rows [start, start + count) (``start`` >= -margin) as a (1, C, 1, count) channels-last tensor. The
+        strides are the canonical ones for that shape whatever the buffer's length, so oneDNN sees the same
+        memory layout, and reuses the same compiled kernel, for every tile of that width."""
+        c = self.channels
+        return self.data.as_strided((1, c, 1, count), (c * count, 1, c * count, c), self.data.storage_offset() + (start + self.margin) * c)
+
+
+@dataclass(frozen=True)
+class _Tile:
+    start: int  # first row
+    width: int  # rows
+
+
+def _tiles(granules: int, granule: int, per_tile: int) -> list[_Tile]:
+    """Cover ``granules * granule`` rows with tiles of ``per_tile`` granules and, for the rest, one tile per
+    set bit of the remainder (per_tile is a power of 2), so every tile has one of log2(per_tile) + 1 widths."""
+    tiles, start = [], 0
+    for _ in range(granules // per_tile):
+        tiles.append(_Tile(start, per_tile * granule))
+        start += per_tile * granule
+    rest, bit = granules % per_tile, per_tile // 2
+    while rest:
+        if rest >= bit:
+            tiles.append(_Tile(start, bit * granule))
+            start += bit * granule
+            rest -= bit
+        bit //= 2
+    return tiles
 
 
 class PackedDecoder:
     """``PackedDecoder(generator, dtype)(z, g)`` == ``generator(z, g)`` computed the fast way (see module doc).
 
     ``dtype``: ``torch.float32`` (exact to rounding) or ``torch.bfloat16`` (CPUs with bf16 support).
-    ``bucket``: input lengths are padded to a multiple of this many frames (see ``__call__``)."""
+    ``bucket``: the granule in frames: inputs are zero-padded to a multiple of it, and every tile is a whole
+    number of granules. ``tile_granules``: granules in a full tile (a power of 2; 32 x 8 frames is ~3 s of
+    audio); the rest of a signal is covered by one tile per set bit of its granule count, so each layer runs
+    on one of log2(tile_granules) + 1 widths (see ``__call__``)."""
 
-    def __init__(self, generator: Generator, dtype: torch.dtype = torch.bfloat16, bucket: int = 32) -> None:
+    def __init__(self, generator: Generator, dtype: torch.dtype = torch.bfloat16, bucket: int = 8,
+                 tile_granules: int = 32) -> None:
         if not packed_decoder_supported("cpu", dtype):
             raise RuntimeError(f"PackedDecoder needs a CPU PyTorch build with oneDNN{' and bf16 support' if dtype == torch.bfloat16 else ''}")
         device = next(generator.parameters()).device
@@ -197,8 +255,11 @@ class PackedDecoder:
             raise ValueError("fold weight norm first (SynthesizerTrn.prepare_for_inference / remove_weight_norm)")
         if bucket < 1:
             raise ValueError(f"bucket must be >= 1 frame, got {bucket}")
+        if tile_granules < 1 or tile_granules & (tile_granules - 1):
+            raise ValueError(f"tile_granules must be a power of 2, got {tile_granules}")
         self.dtype = dtype
         self.bucket = bucket
+        self.tile_granules = tile_granules
         self.rates = [int(up.stride[0]) for up in generator.ups]
         n = generator.num_kernels
         self.num_kernels = n
@@ -219,51 +280,119 @@ class PackedDecoder:
                 else:
                     raise TypeError(f"unsupported resblock {type(block).__name__}")
             self.stages.append(blocks)
-        log.debug("packed HiFi-GAN decoder for %s (%d stages)", dtype, len(self.stages))
+        # zero rows each side of every signal: the widest window any tile reads past its edge
+        halos = [self.pre.halo, self.post.halo] + [up.halo for up in self.ups]
+        halos += [c1.halo + (c2.halo if c2 else 0) for blocks in self.stages for pairs in blocks for c1, c2 in pairs]
+        self.margin = max(halos)
+        log.debug("packed HiFi-GAN decoder for %s (%d stages; tiles of %d frames)", dtype, len(self.stages),
+                  tile_granules * bucket)
+
+    def warmup(self) -> None:
+        """Run once over a length that has a tile of every width at every stage, so that oneDNN has compiled
+        every kernel the decoder will ever use (~1 s for the full-size decoder on 2 cores)."""
+        granules = 2 * self.tile_granules - 1  # a full tile and every remainder bit
+        z = torch.zeros(1, self.pre.weight.shape[1], granules * self.bucket)
+        g = None if self.cond is None else torch.zeros(1, self.cond.weight.shape[1], 1)
+        self(z, g)
 
     @torch.inference_mode()
     def __call__(self, z: torch.Tensor, g: torch.Tensor | None = None) -> torch.Tensor:
         """z: (B, C, T) latent frames, g: (B, gin, 1) speaker embedding -> (B, 1, T * hop) float32 waveform.
 
-        The frames are zero-padded up to a multiple of ``bucket`` so that nearby lengths share oneDNN's
-        compiled kernels (a new input length costs ~0.1 s of kernel generation and first-run overhead on
-        2 cores). The padding does not change the result: after every layer the positions past the real
-        length are set back to zero, which is exactly the zero padding the unpadded convolutions see."""
+        Every layer runs tile by tile over fixed-width runs of rows (positions), so oneDNN compiles its kernels
+        for a handful of widths once, instead of for every new sentence length (~0.1 s per new length on 2
+        cores). A tile reads its rows plus the layer's halo from zero-margined buffers, and writes its rows in
+        place. The frames are zero-padded up to a multiple of ``bucket`` (tiles are made of whole granules);
+        the padding does not change the result: after every layer the rows past the real length are set back
+        to zero, which is exactly the zero padding the unpadded convolutions see."""
+        items = [self._decode(z[i : i + 1], None if g is None else g[i : i + 1]) for i in range(z.shape[0])]
+        return torch.stack(items).unsqueeze(1)
+
+    def _decode(self, z: torch.Tensor, g: torch.Tensor | None) -> torch.Tensor:
+        """One item: z (1, C, T) -> (T * hop,) float32."""
+        dtype, margin, lrelu_ = self.dtype, self.margin, torch.nn.functional.leaky_relu_
         frames = z.shape[-1]
-        padded = -(-frames // self.bucket) * self.bucket
-        x = z.unsqueeze(2).to(self.dtype)
-        if padded != frames:
-            x = torch.nn.functional.pad(x, (0, padded - frames))
-        x = x.contiguous(memory_format=_CL)
-        valid = frames  # real positions at the current rate
-
-        def clip(t: torch.Tensor) -> torch.Tensor:  # zero the padding (in place; channels-last keeps it contiguous)
-            if t.shape[-1] > valid:
-                t[..., valid:] = 0
-            return t
-
-        lrelu = torch.nn.functional.leaky_relu
-        x = self.pre(x)
+        count = -(-frames // self.bucket)  # granules
+        n, valid = count * self.bucket, frames
+        src = _Signal(z.shape[1], n, margin, dtype)
+        src.rows(0, frames).copy_(z.unsqueeze(2))
+        src.rows(frames, n - frames).zero_()
+        x = _Signal(self.pre.weight.shape[0], n, margin, dtype)
+        tiles = _tiles(count, self.bucket, self.tile_granules)
+        h = self.pre.halo
+        for t in tiles:
+            x.rows(t.start, t.width).copy_(self.pre.valid(src.rows(t.start - h, t.width + 2 * h)))
         if g is not None and self.cond is not None:
-            x += self.cond(g.unsqueeze(2).to(self.dtype).contiguous(memory_format=_CL))
-        clip(x)
-        for up, blocks, rate in zip(self.ups, self.stages, self.rates):
-            valid *= rate
-            x = clip(up(lrelu(x, LRELU_SLOPE, inplace=True)))  # x is a fresh sum: activate in place
-            x_act = lrelu(x, LRELU_SLOPE)  # every block's first layer reads lrelu(x)
-            total = None
-            for pairs in blocks:
-                y = x  # each block's residual stream starts at x; the first add allocates, later ones are in place
-                for c1, c2 in pairs:
-                    a = x_act if y is x else lrelu(y, LRELU_SLOPE)
-                    if c2 is None:  # ResBlock2: y + conv(lrelu(y))
-                        y = clip(c1.add_to(y, a, inplace=y is not x))
-                    else:  # ResBlock1: y + conv2(lrelu(conv1(lrelu(y))))
-                        y = clip(c2.add_to(y, clip(c1(a, slope=LRELU_SLOPE)), inplace=y is not x))
-                if total is None:
-                    total = y if y is not x else x.clone()
-                else:
-                    total += y
-            x = total  # the sum; 1/n is folded into the next layer
-        x = self.post(lrelu(x, _FINAL_SLOPE, inplace=True))
-        return torch.tanh(x[..., :valid].squeeze(2).float())
+            x.rows(0, valid).add_(self.cond.valid(g.unsqueeze(2).to(dtype).contiguous(memory_format=_CL)))
+        x.rows(valid, n - valid).zero_()
+        lrelu_(x.rows(-margin, n + 2 * margin), LRELU_SLOPE)
+
+        for stage, (up, blocks, rate) in enumerate(zip(self.ups, self.stages, self.rates), start=1):
+            channels = up.weight.shape[0] // up.phases
+            n, valid = n * rate, valid * rate
+            final = stage == len(self.stages)
+            # the upsampled signal and lrelu of it (every block's first layer reads it), tile by tile
+            x, x_act = self._upsample(up, x, tiles, rate, n, valid), _Signal(channels, n, margin, dtype)
+            tiles = [_Tile(t.start * rate, t.width * rate) for t in tiles]  # the same tiles at the new rate
+            for t in tiles:
+                torch.ops.aten.leaky_relu.out(x.rows(t.start, t.width), LRELU_SLOPE, out=x_act.rows(t.start, t.width))
+            total = _Signal(channels, n, margin, dtype)  # block 0's residual stream, then the sum of all blocks
+            stream = _Signal(channels, n, margin, dtype) if len(blocks) > 1 else None  # blocks 1.. (one at a time)
+            acts = (_Signal(channels, n, margin, dtype), _Signal(channels, n, margin, dtype))  # ping-pong lrelu(y)
+            for b, pairs in enumerate(blocks):
+                y = total if b == 0 else stream
+                act = x_act
+                for j, (c1, c2) in enumerate(pairs):
+                    last = j == len(pairs) - 1
+                    out = None if last else acts[0] if act is not acts[0] else acts[1]
+                    for t in tiles:
+                        rows = y.rows(t.start, t.width)
+                        if j == 0:
+                            rows.copy_(x.rows(t.start, t.width))  # the stream starts at x
+                        self._residual(c1, c2, act, rows, t, valid)
+                        if t.start + t.width > valid:  # clip: the padding rows stay zero
+                            y.rows(max(t.start, valid), t.start + t.width - max(t.start, valid)).zero_()
+                        if out is not None:  # the next layer's input, while the tile is in cache
+                            torch.ops.aten.leaky_relu.out(rows, LRELU_SLOPE, out=out.rows(t.start, t.width))
+                        elif b > 0:
+                            total.rows(t.start, t.width).add_(rows)
+                        if last and b == len(blocks) - 1:  # the stage's sum is done: activate it for the next layer
+                            lrelu_(total.rows(t.start, t.width), _FINAL_SLOPE if final else LRELU_SLOPE)
+                    act = out
+            x = total  # the sum, activated (1/n is folded into the next layer)
+
+        wave = torch.empty(n, dtype=dtype)
+        h = self.post.halo
+        for t in tiles:
+            wave[t.start : t.start + t.width] = self.post.valid(x.rows(t.start - h, t.width + 2 * h)).reshape(-1)
+        return torch.tanh(wave[:valid].float())
+
+    def _upsample(self, up: _Conv, x: _Signal, tiles: list[_Tile], rate: int, n: int, valid: int) -> _Signal:
+        """The polyphase upsampling layer over ``x`` (activated), tile by tile, into a new signal of ``n`` rows."""
+        channels = up.weight.shape[0] // up.phases
+        out = _Signal(channels, n, self.margin, self.dtype)
+        h, row = up.halo, rate * channels
+        for t in tiles:
+            y = up.valid(x.rows(t.start - h, t.width + 2 * h))  # (1, rate * C, 1, width (+ 1))
+            # the tile's signal: rows [start * rate, (start + width) * rate), one run in memory (see polyphase)
+            begin = (self.margin + t.start * rate) * channels
+            out.flat[begin : begin + t.width * row].copy_(y.permute(0, 2, 3, 1).reshape(-1)[up.lead * channels : up.lead * channels + t.width * row])
+        out.rows(valid, n - valid).zero_()
+        return out
+
+    @staticmethod
+    def _residual(c1: _Conv, c2: _Conv | None, act: _Signal, rows: torch.Tensor, t: _Tile, valid: int) -> None:
+        """``rows += c2(lrelu(c1(act)))`` (ResBlock1) or ``rows += c1(act)`` (ResBlock2) for tile ``t``."""
+        if c2 is None:
+            c1.add_valid_(rows, act.rows(t.start - c1.halo, t.width + 2 * c1.halo))
+            return
+        # c1 over the tile and c2's halo (recomputed by the neighbours too: 2 * halo rows of ~2000)
+        h = c2.halo
+        inner = c1.valid(act.rows(t.start - h - c1.halo, t.width + 2 * (h + c1.halo)), slope=LRELU_SLOPE)
+        lo = t.start - h  # inner's first row; rows outside [0, valid) must be zeros (c2's zero padding)
+        if lo < 0:
+            inner[..., : -lo] = 0
+        if lo + inner.shape[-1] > valid:
+            inner[..., max(0, valid - lo) :] = 0
+        c2.add_valid_(rows, inner)
+

@@ -268,14 +268,17 @@ class SynthesizerTrn(nn.Module):
         )
 
     def build_fast_paths(self, device: torch.device | str, decoder_dtype: torch.dtype | None = None,
-                         flow_dtype: torch.dtype | None = None) -> None:
+                         flow_dtype: torch.dtype | None = None, warm: bool = False) -> None:
         """Build now what ``infer`` would build on its first call on a prepared CPU model (the packed decoder,
-        the checked traces; ~1-2 s for the full model), so that first call is not slow."""
+        the checked traces; ~1-2 s for the full model), so that first call is not slow. ``warm``: also run the
+        packed decoder once over every tile width, so that no request compiles decoder kernels (~1 s more)."""
         device = torch.device(device)
         if self._inference_ready:
-            self._packed_decoder(device, decoder_dtype or torch.float32)
+            packed = self._packed_decoder(device, decoder_dtype or torch.float32)
             self._text_encoder(device)
             self._reverse_flow(device, flow_dtype)
+            if warm and packed is not None:
+                packed.warmup()
 
     # -- CPU inference: checked traces of the text encoder and the reverse flow (see melo.tracing) --------
     def _text_encoder(self, device: torch.device) -> Any:
