@@ -230,8 +230,7 @@ def test_after_warmup_no_length_adds_a_kernel_shape():
     """oneDNN compiles a kernel per input shape; the tiles keep the set of shapes fixed (and warmup sees them all)."""
     gen = small_generator()
     packed = PackedDecoder(gen, torch.float32, bucket=2, tile_granules=4)
-    convs = [packed.pre, packed.post, *packed.ups,
-             *(c for blocks in packed.stages for pairs in blocks for pair in pairs for c in pair if c is not None)]
+    convs = packed._convs()
     packed.warmup()
     widths = [sorted(conv.packed) for conv in convs]
     assert all(len(w) == 3 for w in widths)  # 4, 2 and 1 granules, each plus the layer's halo
@@ -244,3 +243,13 @@ def test_after_warmup_no_length_adds_a_kernel_shape():
 def test_tile_size_must_be_a_power_of_two():
     with pytest.raises(ValueError, match="power of 2"):
         PackedDecoder(small_generator(), torch.float32, tile_granules=6)
+
+
+def test_untiled_baseline_equals_the_module_and_keeps_no_reordered_weights():
+    gen = small_generator()
+    z, g = torch.randn(2, 12, 19), torch.randn(2, 8, 1)
+    with torch.inference_mode():
+        reference = gen(z, g)
+    packed = PackedDecoder(gen, torch.float32, bucket=4, tile_granules=0)
+    assert rel_error(packed(z, g), reference) < 1e-5
+    assert all(conv.packed is None for conv in packed._convs())

@@ -82,7 +82,7 @@ class _Conv:
     dilation: list[int]
     phases: int = 1  # > 1: polyphase form of a transposed convolution (see ``polyphase``)
     lead: int = 0  # phases computed one output row late (the shifted form of ``polyphase``)
-    packed: dict[int, torch.Tensor] = field(default_factory=dict, compare=False, repr=False)  # width -> weight
+    packed: dict[int, torch.Tensor] | None = field(default_factory=dict, compare=False, repr=False)  # width -> weight
 
     @classmethod
     def of(cls, conv: nn.Conv1d, dtype: torch.dtype, scale: float = 1.0) -> "_Conv":
@@ -124,6 +124,8 @@ class _Conv:
         # call (~10 us for a small weight, more than the convolution itself for a 256-channel layer on a short
         # tile), and a weight reordered for another width is far slower still. Tiles have a few fixed widths:
         # the weight reordered for each is made on first use and kept.
+        if self.packed is None:  # untiled: widths vary with the sentence, keep nothing
+            return self.weight
         width = x.shape[-1]
         weight = self.packed.get(width)
         if weight is None:
@@ -242,7 +244,8 @@ class PackedDecoder:
     ``bucket``: the granule in frames: inputs are zero-padded to a multiple of it, and every tile is a whole
     number of granules. ``tile_granules``: granules in a full tile (a power of 2; 32 x 8 frames is ~3 s of
     audio); the rest of a signal is covered by one tile per set bit of its granule count, so each layer runs
-    on one of log2(tile_granules) + 1 widths (see ``__call__``)."""
+    on one of log2(tile_granules) + 1 widths (see ``__call__``). 0: no tiling, every layer runs over the whole
+    signal with the plain weights (the baseline of ``benchmarks/bench_decoder_lengths.py``)."""
 
     def __init__(self, generator: Generator, dtype: torch.dtype = torch.bfloat16, bucket: int = 8,
                  tile_granules: int = 32) -> None:
@@ -255,8 +258,8 @@ class PackedDecoder:
             raise ValueError("fold weight norm first (SynthesizerTrn.prepare_for_inference / remove_weight_norm)")
         if bucket < 1:
             raise ValueError(f"bucket must be >= 1 frame, got {bucket}")
-        if tile_granules < 1 or tile_granules & (tile_granules - 1):
-            raise ValueError(f"tile_granules must be a power of 2, got {tile_granules}")
+        if tile_granules < 0 or tile_granules & (tile_granules - 1):
+            raise ValueError(f"tile_granules must be a power of 2 (or 0: untiled), got {tile_granules}")
         self.dtype = dtype
         self.bucket = bucket
         self.tile_granules = tile_granules
@@ -280,6 +283,9 @@ class PackedDecoder:
                 else:
                     raise TypeError(f"unsupported resblock {type(block).__name__}")
             self.stages.append(blocks)
+        if not tile_granules:
+            for conv in self._convs():
+                object.__setattr__(conv, "packed", None)
         # zero rows each side of every signal: the widest window any tile reads past its edge
         halos = [self.pre.halo, self.post.halo] + [up.halo for up in self.ups]
         halos += [c1.halo + (c2.halo if c2 else 0) for blocks in self.stages for pairs in blocks for c1, c2 in pairs]
@@ -287,10 +293,14 @@ class PackedDecoder:
         log.debug("packed HiFi-GAN decoder for %s (%d stages; tiles of %d frames)", dtype, len(self.stages),
                   tile_granules * bucket)
 
+    def _convs(self) -> list[_Conv]:
+        return [self.pre, self.post, *self.ups,
+                *(c for blocks in self.stages for pairs in blocks for pair in pairs for c in pair if c is not None)]
+
     def warmup(self) -> None:
         """Run once over a length that has a tile of every width at every stage, so that oneDNN has compiled
         every kernel the decoder will ever use (~1 s for the full-size decoder on 2 cores)."""
-        granules = 2 * self.tile_granules - 1  # a full tile and every remainder bit
+        granules = 2 * max(self.tile_granules, 1) - 1  # a full tile and every remainder bit
         z = torch.zeros(1, self.pre.weight.shape[1], granules * self.bucket)
         g = None if self.cond is None else torch.zeros(1, self.cond.weight.shape[1], 1)
         self(z, g)
@@ -318,7 +328,7 @@ class PackedDecoder:
         src.rows(0, frames).copy_(z.unsqueeze(2))
         src.rows(frames, n - frames).zero_()
         x = _Signal(self.pre.weight.shape[0], n, margin, dtype)
-        tiles = _tiles(count, self.bucket, self.tile_granules)
+        tiles = _tiles(count, self.bucket, self.tile_granules) if self.tile_granules else [_Tile(0, n)]
         h = self.pre.halo
         for t in tiles:
             x.rows(t.start, t.width).copy_(self.pre.valid(src.rows(t.start - h, t.width + 2 * h)))
