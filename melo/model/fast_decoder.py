@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import functools
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 from torch import nn
@@ -283,9 +283,10 @@ class PackedDecoder:
                 else:
                     raise TypeError(f"unsupported resblock {type(block).__name__}")
             self.stages.append(blocks)
-        if not tile_granules:
-            for conv in self._convs():
-                object.__setattr__(conv, "packed", None)
+        if not tile_granules:  # widths follow the sentence length: keep no reordered weights
+            plain = functools.partial(replace, packed=None)
+            self.pre, self.post, self.ups = plain(self.pre), plain(self.post), [plain(up) for up in self.ups]
+            self.stages = [[[(plain(c1), c2 and plain(c2)) for c1, c2 in pairs] for pairs in blocks] for blocks in self.stages]
         # zero rows each side of every signal: the widest window any tile reads past its edge
         halos = [self.pre.halo, self.post.halo] + [up.halo for up in self.ups]
         halos += [c1.halo + (c2.halo if c2 else 0) for blocks in self.stages for pairs in blocks for c1, c2 in pairs]
