@@ -8,8 +8,8 @@ import os as _os
 __version__ = "0.1.0"
 
 # oneDNN (PyTorch's CPU convolutions) keeps the kernels it compiled for each input shape in an LRU cache of
-# 1024 entries by default. Synthesis compiles ~150 per sentence length (decoder, flow, encoder), so a few
-# sentences evict each other and every sentence pays ~0.1-0.2 s to compile again (measured on 2 cores; see
-# benchmarks/results/e2e_infer.md). oneDNN reads this when it creates its first kernel; a value the user
-# set is kept.
+# 1024 entries by default. The tiled CPU decoder keeps ~600 (every convolution at each tile width), and the
+# flow and text encoders add a few dozen per new sentence length; with the default, those would soon evict
+# the decoder's and every sentence would pay ~0.1 s to compile them again (measured on 2 cores). oneDNN reads
+# this when it creates its first kernel; a value the user set is kept.
 _os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", "16384")

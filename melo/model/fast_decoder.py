@@ -213,6 +213,10 @@ class _Signal:
         c = self.channels
         return self.data.as_strided((1, c, 1, count), (c * count, 1, c * count, c), self.data.storage_offset() + (start + self.margin) * c)
 
+    def window(self, tile: "_Tile", halo: int) -> torch.Tensor:
+        """The rows a layer with ``halo`` reads to compute ``tile``'s rows."""
+        return self.rows(tile.start - halo, tile.width + 2 * halo)
+
 
 @dataclass(frozen=True)
 class _Tile:
@@ -300,7 +304,7 @@ class PackedDecoder:
 
     def warmup(self) -> None:
         """Run once over a length that has a tile of every width at every stage, so that oneDNN has compiled
-        every kernel the decoder will ever use (~1 s for the full-size decoder on 2 cores)."""
+        every kernel the decoder will ever use (~1.3 s for the full-size decoder on 2 cores)."""
         granules = 2 * max(self.tile_granules, 1) - 1  # a full tile and every remainder bit
         z = torch.zeros(1, self.pre.weight.shape[1], granules * self.bucket)
         g = None if self.cond is None else torch.zeros(1, self.cond.weight.shape[1], 1)
@@ -330,13 +334,12 @@ class PackedDecoder:
         src.rows(frames, n - frames).zero_()
         x = _Signal(self.pre.weight.shape[0], n, margin, dtype)
         tiles = _tiles(count, self.bucket, self.tile_granules) if self.tile_granules else [_Tile(0, n)]
-        h = self.pre.halo
         for t in tiles:
-            x.rows(t.start, t.width).copy_(self.pre.valid(src.rows(t.start - h, t.width + 2 * h)))
+            x.rows(t.start, t.width).copy_(self.pre.valid(src.window(t, self.pre.halo)))
         if g is not None and self.cond is not None:
             x.rows(0, valid).add_(self.cond.valid(g.unsqueeze(2).to(dtype).contiguous(memory_format=_CL)))
         x.rows(valid, n - valid).zero_()
-        lrelu_(x.rows(-margin, n + 2 * margin), LRELU_SLOPE)
+        lrelu_(x.data, LRELU_SLOPE)  # the margins stay zero
 
         for stage, (up, blocks, rate) in enumerate(zip(self.ups, self.stages, self.rates), start=1):
             channels = up.weight.shape[0] // up.phases
@@ -373,18 +376,17 @@ class PackedDecoder:
             x = total  # the sum, activated (1/n is folded into the next layer)
 
         wave = torch.empty(n, dtype=dtype)
-        h = self.post.halo
         for t in tiles:
-            wave[t.start : t.start + t.width] = self.post.valid(x.rows(t.start - h, t.width + 2 * h)).reshape(-1)
+            wave[t.start : t.start + t.width] = self.post.valid(x.window(t, self.post.halo)).reshape(-1)
         return torch.tanh(wave[:valid].float())
 
     def _upsample(self, up: _Conv, x: _Signal, tiles: list[_Tile], rate: int, n: int, valid: int) -> _Signal:
         """The polyphase upsampling layer over ``x`` (activated), tile by tile, into a new signal of ``n`` rows."""
         channels = up.weight.shape[0] // up.phases
         out = _Signal(channels, n, self.margin, self.dtype)
-        h, row = up.halo, rate * channels
+        row = rate * channels
         for t in tiles:
-            y = up.valid(x.rows(t.start - h, t.width + 2 * h))  # (1, rate * C, 1, width (+ 1))
+            y = up.valid(x.window(t, up.halo))  # (1, rate * C, 1, width (+ 1))
             # the tile's signal: rows [start * rate, (start + width) * rate), one run in memory (see polyphase)
             begin = (self.margin + t.start * rate) * channels
             out.flat[begin : begin + t.width * row].copy_(y.permute(0, 2, 3, 1).reshape(-1)[up.lead * channels : up.lead * channels + t.width * row])
@@ -395,11 +397,11 @@ class PackedDecoder:
     def _residual(c1: _Conv, c2: _Conv | None, act: _Signal, rows: torch.Tensor, t: _Tile, valid: int) -> None:
         """``rows += c2(lrelu(c1(act)))`` (ResBlock1) or ``rows += c1(act)`` (ResBlock2) for tile ``t``."""
         if c2 is None:
-            c1.add_valid_(rows, act.rows(t.start - c1.halo, t.width + 2 * c1.halo))
+            c1.add_valid_(rows, act.window(t, c1.halo))
             return
-        # c1 over the tile and c2's halo (recomputed by the neighbours too: 2 * halo rows of ~2000)
+        # c1 over the tile and c2's halo (those 2 * halo rows are recomputed by the neighbouring tiles)
         h = c2.halo
-        inner = c1.valid(act.rows(t.start - h - c1.halo, t.width + 2 * (h + c1.halo)), slope=LRELU_SLOPE)
+        inner = c1.valid(act.window(t, h + c1.halo), slope=LRELU_SLOPE)
         lo = t.start - h  # inner's first row; rows outside [0, valid) must be zeros (c2's zero padding)
         if lo < 0:
             inner[..., : -lo] = 0
