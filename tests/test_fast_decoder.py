@@ -253,3 +253,21 @@ def test_untiled_baseline_equals_the_module_and_keeps_no_reordered_weights():
     packed = PackedDecoder(gen, torch.float32, bucket=4, tile_granules=0)
     assert rel_error(packed(z, g), reference) < 1e-5
     assert all(conv.packed is None for conv in packed._convs())
+
+
+def test_signal_memory_kept_between_calls_changes_no_output():
+    """The signals live in memory kept between calls: a short sentence after a long one (stale rows beyond its
+    length), or after ``release()``, decodes exactly as on a fresh decoder."""
+    gen = small_generator()
+    g = torch.randn(1, 8, 1)
+    long, short = torch.randn(1, 12, 37), torch.randn(1, 12, 9)
+    fresh = PackedDecoder(gen, torch.float32, bucket=2, tile_granules=4)(short, g)
+    packed = PackedDecoder(gen, torch.float32, bucket=2, tile_granules=4)
+    first_long = packed(long, g)
+    kept = {role: buffer.data_ptr() for role, buffer in packed._buffers.items()}
+    assert torch.equal(packed(short, g), fresh)
+    assert {role: buffer.data_ptr() for role, buffer in packed._buffers.items()} == kept  # reused, not reallocated
+    assert torch.equal(packed(long, g), first_long)
+    packed.release()
+    assert not packed._buffers
+    assert torch.equal(packed(short, g), fresh)
