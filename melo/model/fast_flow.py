@@ -10,9 +10,9 @@ What: the same network with the activations time-major, (B, T, C), for the whole
 as a oneDNN inner product on a weight laid out once (:class:`PackedLinear`; a packed inner-product weight,
 unlike a packed convolution weight, suits every input length). A feed-forward convolution is one such
 product over a (T, k * C) window matrix (a view of the padded input), with its ReLU fused. LayerNorm runs on
-the last axis; q, k and v are one product with the attention scale folded into q's weights. The channel flips between couplings are folded
-into the ``pre``/``post`` weights (a flip of the channels is a reversal of the columns that read them and of
-the rows that write them), so the latent is updated in place.
+the last axis; q, k and v are one product with the attention scale folded into q's weights. The channel
+flips between couplings are folded into the ``pre``/``post`` weights (a flip of the channels is a reversal
+of the columns that read them and of the rows that write them), so the latent is updated in place.
 
 Same math as ``flow(z, mask, g, reverse=True)``: in fp32 the outputs agree to float rounding (tested); in
 bf16 the weights and activations are bf16 and LayerNorm statistics, softmax and the latent fp32. Inference
