@@ -200,7 +200,8 @@ class _Signal:
 
     __slots__ = ("data", "channels", "margin", "flat")
 
-    def __init__(self, channels: int, n: int, margin: int, dtype: torch.dtype, storage: torch.Tensor | None = None) -> None:
+    def __init__(self, channels: int, n: int, margin: int, dtype: torch.dtype,
+                 storage: torch.Tensor | None = None) -> None:
         """``storage``: a flat tensor of ``channels * (n + 2 * margin)`` elements to hold the signal (default: new)."""
         self.channels, self.margin = channels, margin
         if storage is None:
