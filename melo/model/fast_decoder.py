@@ -200,14 +200,10 @@ class _Signal:
 
     __slots__ = ("data", "channels", "margin", "flat")
 
-    def __init__(self, channels: int, n: int, margin: int, dtype: torch.dtype,
-                 storage: torch.Tensor | None = None) -> None:
-        """``storage``: a flat tensor of ``channels * (n + 2 * margin)`` elements to hold the signal (default: new)."""
+    def __init__(self, channels: int, n: int, margin: int, storage: torch.Tensor) -> None:
+        """``storage``: a flat tensor of ``channels * (n + 2 * margin)`` elements that holds the signal."""
         self.channels, self.margin = channels, margin
-        if storage is None:
-            self.data = torch.empty((1, channels, 1, n + 2 * margin), dtype=dtype, memory_format=_CL)
-        else:
-            self.data = storage.view(1, 1, n + 2 * margin, channels).permute(0, 3, 1, 2)
+        self.data = storage.view(1, 1, n + 2 * margin, channels).permute(0, 3, 1, 2)
         self.data[..., :margin] = 0
         self.data[..., margin + n :] = 0
         self.flat = self.data.permute(0, 2, 3, 1).reshape(-1)  # a view: the rows back to back
@@ -345,7 +341,7 @@ class PackedDecoder:
         buffer = self._buffers.get(role)
         if buffer is None or buffer.numel() < size:
             buffer = self._buffers[role] = torch.empty(size, dtype=self.dtype)
-        return _Signal(channels, n, self.margin, self.dtype, buffer[:size])
+        return _Signal(channels, n, self.margin, buffer[:size])
 
     def release(self) -> None:
         """Free the memory kept for the signals (it is taken again by the next call)."""
@@ -354,7 +350,7 @@ class PackedDecoder:
 
     def _decode(self, z: torch.Tensor, g: torch.Tensor | None) -> torch.Tensor:
         """One item: z (1, C, T) -> (T * hop,) float32."""
-        dtype, margin, lrelu_ = self.dtype, self.margin, torch.nn.functional.leaky_relu_
+        dtype, lrelu_ = self.dtype, torch.nn.functional.leaky_relu_
         frames = z.shape[-1]
         count = -(-frames // self.bucket)  # granules
         n, valid = count * self.bucket, frames
