@@ -131,7 +131,7 @@ class TTS:
         device: str | torch.device = "auto",
         precision: str = "auto",
     ) -> None:
-        """``precision``: ``auto`` (CPU: int8 bge-m3, bf16 flow, packed bf16 decoder; CUDA: fp16/bf16), or
+        """``precision``: ``auto`` (CPU: int8 bge-m3, bf16 text encoder and flow, packed bf16 decoder; CUDA: fp16/bf16), or
         ``fp32`` (exact; on CPU the decoder still runs packed, in fp32)."""
         from melo.features import get_extractor
         from melo.model import build_generator
@@ -174,7 +174,7 @@ class TTS:
 
     def _setup(self, model: Any, features: Any, config: Config, symbols: SymbolTable, speakers: dict[str, int],
                device: torch.device, precision: str) -> None:
-        from melo.model.inference import fast_decoder_dtype, fast_flow_dtype
+        from melo.model.inference import fast_decoder_dtype, fast_flow_dtype, fast_text_dtype
 
         self.device = device
         self.config = config
@@ -190,7 +190,9 @@ class TTS:
             )
         self._decoder_dtype = fast_decoder_dtype(device) if precision == "auto" else None
         self._flow_dtype = fast_flow_dtype(device) if precision == "auto" else None
-        self.model.build_fast_paths(device, self._decoder_dtype, self._flow_dtype)  # not on the first request
+        self._text_dtype = fast_text_dtype(device) if precision == "auto" else None
+        self.model.build_fast_paths(device, self._decoder_dtype, self._flow_dtype,  # not on the first request
+                                    text_dtype=self._text_dtype)
         self.last_timings = Timings()
 
     # -- properties -------------------------------------------------------------------------
@@ -210,7 +212,7 @@ class TTS:
     def warmup(self, languages: tuple[str, ...] | None = None) -> None:
         """Load the language backends (jieba, OpenJTalk, CMUdict, ...), compile every CPU decoder kernel and run
         one short synthesis per language, so the first real requests do not pay for them (time to first audio)."""
-        self.model.build_fast_paths(self.device, self._decoder_dtype, self._flow_dtype, warm=True)
+        self.model.build_fast_paths(self.device, self._decoder_dtype, self._flow_dtype, warm=True, text_dtype=self._text_dtype)
         samples = {"KR": "안녕하세요.", "EN": "Hello.", "ZH": "你好。", "JP": "こんにちは。"}
         for lang in languages or self.languages:
             if lang in samples:
@@ -258,6 +260,7 @@ class TTS:
                 sdp_ratio=sdp_ratio,
                 decoder_dtype=self._decoder_dtype,
                 flow_dtype=self._flow_dtype,
+                text_dtype=self._text_dtype,
             )
         audio = out.audio[0, 0, : int(out.audio_lengths[0])].float().cpu().numpy()
         t3 = time.perf_counter()

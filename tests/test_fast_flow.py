@@ -1,4 +1,5 @@
-"""The packed (time-major, pre-packed weights) CPU reverse flow computes the same function as the module."""
+"""The packed (time-major, pre-packed weights) CPU reverse flow and text encoder compute the same functions as
+the modules."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import torch
 
 import melo.model.fast_flow as fast_flow
 from melo.model.commons import sequence_mask
-from melo.model.fast_flow import PackedFlow, packed_flow_supported
+from melo.model.fast_flow import PackedFlow, PackedTextEncoder, packed_flow_supported
 from melo.model.flow import TransformerCouplingBlock
+from melo.model.text_encoder import TextEncoder
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 HAS_BF16 = packed_flow_supported("cpu", torch.bfloat16)
@@ -92,3 +94,55 @@ def test_padding_frames_do_not_change_the_real_frames():
 def test_even_feed_forward_kernel_is_refused():
     with pytest.raises(ValueError, match="odd feed-forward kernel"):
         PackedFlow(small_flow(kernel=4), torch.float32)
+
+
+def small_text_encoder(gin: int = 6) -> TextEncoder:
+    torch.manual_seed(2)
+    enc = TextEncoder(n_symbols=20, n_tones=5, n_languages=4, bert_channels=12, out_channels=8, hidden_channels=16,
+                      filter_channels=32, n_heads=2, n_layers=3, kernel_size=3, p_dropout=0.0, window=4,
+                      gin_channels=gin, cond_layer=1).eval()
+    with torch.no_grad():  # the fresh projection to the prior is zero: make every weight matter
+        for p in enc.parameters():
+            p.add_(torch.randn_like(p) * 0.2)
+    return enc
+
+
+def text_inputs(lengths: list[int], gin: int = 6, seed: int = 3):
+    gen = torch.Generator().manual_seed(seed)
+    b, t = len(lengths), max(lengths)
+    ids = [torch.randint(0, n, (b, t), generator=gen) for n in (20, 5, 4)]
+    bert = torch.randn(b, 12, t, generator=gen)
+    g = torch.randn(b, gin, 1, generator=gen) if gin else None
+    return (*ids, torch.tensor(lengths), bert), g
+
+
+def assert_same_text_encoding(packed, reference, tolerance: float) -> float:
+    mask = reference.x_mask
+    assert torch.equal(packed.x_mask, mask)
+    worst = 0.0
+    for name in ("hidden", "prior_mean", "prior_log_scale"):
+        a, b = getattr(packed, name), getattr(reference, name)
+        assert a.shape == b.shape and a.dtype == torch.float32, name
+        assert torch.equal(a * mask, a), f"{name}: padding positions must be zero"
+        worst = max(worst, rel_error(a, b))
+    assert worst < tolerance, worst
+    return worst
+
+
+@pytest.mark.parametrize("gin", [6, 0])  # with and without the speaker projection
+@pytest.mark.parametrize("lengths", [[17], [23, 9]])  # nothing padded / a ragged batch
+def test_packed_fp32_text_encoder_equals_the_module(lengths, gin):
+    enc = small_text_encoder(gin)
+    args, g = text_inputs(lengths, gin)
+    with torch.inference_mode():
+        reference = enc(*args, g=g)
+    assert_same_text_encoding(PackedTextEncoder(enc, torch.float32)(*args, g=g), reference, 1e-5)
+
+
+@pytest.mark.skipif(not HAS_BF16, reason="this CPU has no bf16 support in oneDNN")
+def test_packed_bf16_text_encoder_is_close_to_fp32():
+    enc = small_text_encoder()
+    args, g = text_inputs([30, 21])
+    with torch.inference_mode():
+        reference = enc(*args, g=g)
+    assert assert_same_text_encoding(PackedTextEncoder(enc, torch.bfloat16)(*args, g=g), reference, 0.03) > 0

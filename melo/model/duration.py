@@ -197,13 +197,23 @@ class StochasticDurationPredictor(nn.Module):
 
     def infer(self, x: torch.Tensor, x_mask: torch.Tensor, g: torch.Tensor | None = None, noise_scale: float = 0.8) -> torch.Tensor:
         """Sample log-durations (B, 1, T)."""
+        return self.sample(x, x_mask, self.prior_noise(x, noise_scale), g=g)
+
+    @staticmethod
+    def prior_noise(x: torch.Tensor, noise_scale: float) -> torch.Tensor:
+        """The prior draw ``infer`` inverts: (B, 2, T) fp32 normal noise times ``noise_scale``."""
+        return torch.randn(x.shape[0], 2, x.shape[2], device=x.device, dtype=torch.float32) * noise_scale
+
+    def sample(self, x: torch.Tensor, x_mask: torch.Tensor, noise: torch.Tensor, g: torch.Tensor | None = None) -> torch.Tensor:
+        """Log-durations (B, 1, T) for the prior draw ``noise`` (see ``prior_noise``): ``infer`` without its
+        randomness, so that it can be traced."""
         with torch.autocast(device_type=x.device.type, enabled=False):
             x_mask = x_mask.float()
             x = self._condition(x, x_mask, g)
             # Inverse order. The first spline coupling only changes z1, which is discarded, so it is skipped.
             flows = list(reversed(self.flows))
             flows = flows[:-2] + [flows[-1]]
-            z = torch.randn(x.shape[0], 2, x.shape[2], device=x.device, dtype=x.dtype) * noise_scale
+            z = noise
             for flow in flows:
                 z = flow(z, x_mask, g=x, reverse=True)
             return z[:, :1]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 
 import torch
 from torch import nn
@@ -32,8 +33,9 @@ from melo.model.attention import ConvFeedForward, Encoder, RelativeMultiHeadAtte
 from melo.model.commons import ChannelLayerNorm
 from melo.model.fast_decoder import cpu_has_bf16
 from melo.model.flow import TransformerCouplingBlock, TransformerCouplingLayer
+from melo.model.text_encoder import TextEncoder, TextEncoderOutput
 
-__all__ = ["PackedFlow", "PackedLinear", "packed_flow_supported"]
+__all__ = ["PackedFlow", "PackedLinear", "PackedTextEncoder", "packed_flow_supported"]
 
 log = logging.getLogger(__name__)
 
@@ -256,3 +258,49 @@ class PackedFlow:
             if self.flip_out:
                 latent = latent.flip(2)
             return latent.transpose(1, 2)
+
+
+class PackedTextEncoder:
+    """``PackedTextEncoder(enc_p, dtype)(...)`` == ``enc_p(...)`` (a :class:`~melo.model.text_encoder.TextEncoder`)
+    with its transformer run time-major like the flow's (see module doc).
+
+    Its use is bf16: at 50-90 text positions the fp32 trace spends most of its time between kernels, and bf16
+    halves the kernels' time too (measured 5.0 ms against 8.1 ms traced fp32 at 52 positions, 7.1 against
+    12.2 at 90). In bf16 the hidden states differ from fp32 by ~2% (relative), so the durations the predictors
+    read off them can differ by a frame here and there, as the int8 features already make them. In fp32 the
+    outputs agree with the module to float rounding (tested). Embedding sums, the speaker projection and
+    every output are fp32."""
+
+    def __init__(self, enc_p: TextEncoder, dtype: torch.dtype = torch.bfloat16) -> None:
+        if not packed_flow_supported("cpu", dtype):
+            raise RuntimeError(f"PackedTextEncoder needs a CPU PyTorch build with oneDNN bf16 support for {dtype}")
+        if enc_p.emb.weight.device.type != "cpu":
+            raise ValueError(f"PackedTextEncoder runs on CPU only; the text encoder is on {enc_p.emb.weight.device}")
+        self.dtype = dtype
+        self.out_channels = enc_p.out_channels
+        self.scale = math.sqrt(enc_p.hidden_channels)
+        with torch.no_grad():
+            self.embeddings = [e.weight.detach().float() for e in (enc_p.emb, enc_p.tone_emb, enc_p.language_emb)]
+            self.bert = PackedLinear(enc_p.bert_proj.weight, enc_p.bert_proj.bias, dtype)
+            self.encoder = _Encoder(enc_p.encoder, dtype)
+            self.proj = PackedLinear(enc_p.proj.weight, enc_p.proj.bias, dtype)
+        log.debug("packed text encoder for %s", dtype)
+
+    @torch.inference_mode()
+    def __call__(self, phone_ids: torch.Tensor, tone_ids: torch.Tensor, language_ids: torch.Tensor,
+                 text_lengths: torch.Tensor, bert: torch.Tensor, g: torch.Tensor | None = None) -> TextEncoderOutput:
+        """Ids: (B, T); text_lengths: (B,); bert: (B, bert_channels, T); g: (B, gin, 1) or None."""
+        with torch.autocast("cpu", enabled=False):  # precisions are explicit here
+            phones, tones, languages = self.embeddings
+            x = phones[phone_ids] + tones[tone_ids] + languages[language_ids]  # (B, T, H)
+            x = (x + self.bert(bert.transpose(1, 2).to(self.dtype))) * self.scale
+            frame_mask = (torch.arange(x.shape[1]) < text_lengths.unsqueeze(1)).unsqueeze(2).float()  # (B, T, 1)
+            mask, bias = _masks(frame_mask, self.dtype)
+            x = x.to(self.dtype)
+            if mask is not None:
+                x = x * mask
+            hidden = self.encoder(x, mask, bias, None if g is None else g.float()[:, :, 0])
+            stats = self.proj(hidden).float() * frame_mask
+            m, logs = torch.split(stats.transpose(1, 2), self.out_channels, dim=1)
+            x_mask = frame_mask.transpose(1, 2)
+            return TextEncoderOutput(hidden=hidden.float().transpose(1, 2), prior_mean=m, prior_log_scale=logs, x_mask=x_mask)

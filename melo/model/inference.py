@@ -9,7 +9,7 @@ import torch
 from melo.model.fast_decoder import cpu_has_bf16
 from melo.model.synthesizer import SynthesizerTrn
 
-__all__ = ["fast_decoder_dtype", "fast_flow_dtype", "optimize_for_inference"]
+__all__ = ["fast_decoder_dtype", "fast_flow_dtype", "fast_text_dtype", "optimize_for_inference"]
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,14 @@ def fast_decoder_dtype(device: torch.device | str) -> torch.dtype:
 def fast_flow_dtype(device: torch.device | str) -> torch.dtype:
     """The autocast precision of the flow's transformers on the fast path (same rule as the decoder)."""
     return fast_decoder_dtype(device)
+
+
+def fast_text_dtype(device: torch.device | str) -> torch.dtype | None:
+    """The precision of the text encoder on the fast path: bf16 on CPUs with bf16 units (a packed runner; at
+    50-90 text positions the fp32 trace is mostly time between kernels), else None (fp32: on GPUs the text
+    encoder is a small share of synthesis and stays exact)."""
+    device = torch.device(device)
+    return torch.bfloat16 if device.type == "cpu" and cpu_has_bf16() else None
 
 
 def optimize_for_inference(model: SynthesizerTrn) -> SynthesizerTrn:
