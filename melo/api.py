@@ -210,8 +210,9 @@ class TTS:
         return self.symbols.languages
 
     def warmup(self, languages: tuple[str, ...] | None = None) -> None:
-        """Load the language backends (jieba, OpenJTalk, CMUdict, ...), compile every CPU decoder kernel and run
-        one short synthesis per language, so the first real requests do not pay for them (time to first audio)."""
+        """Load the language backends (jieba, OpenJTalk, CMUdict, ...), make every CPU kernel a sentence of up to
+        ~6 s of speech needs (the decoder's, and the text side's and the flow's per length bucket; ~2.5 s on 2
+        cores) and run one short synthesis per language, so the first real requests do not pay for them."""
         self.model.build_fast_paths(self.device, self._decoder_dtype, self._flow_dtype, warm=True, text_dtype=self._text_dtype)
         samples = {"KR": "안녕하세요.", "EN": "Hello.", "ZH": "你好。", "JP": "こんにちは。"}
         for lang in languages or self.languages:

@@ -201,6 +201,34 @@ def test_frame_buckets_in_infer_change_nothing(monkeypatch):
     assert rel_error(c.audio, a.audio) < 1e-5
 
 
+def test_text_buckets_in_infer_change_nothing(monkeypatch):
+    """infer pads the text side to a multiple of TEXT_BUCKET positions (masked) and returns the real ones."""
+    import melo.model.synthesizer as synthesizer
+
+    config = load_config("configs/tiny.json")
+    torch.manual_seed(0)
+    gen = optimize_for_inference(build_generator(config, DEFAULT_TABLE))
+    with torch.no_grad():  # fresh couplings and spline projections are the identity: make the masking matter
+        for coupling in gen.flow.flows:
+            coupling.post.weight.normal_(std=0.1)
+        for spline_coupling in gen.sdp.flows[1::2]:
+            spline_coupling.proj.weight.normal_(std=0.1)
+    b = random_batch(config, DEFAULT_TABLE, 2, 21, 30, torch.Generator().manual_seed(1))  # ragged: 2 lengths
+    args = (b.phone_ids, b.tone_ids, b.language_ids, b.bert, b.speaker_ids, b.text_lengths)
+    assert b.phone_ids.shape[1] % 16 != 0  # the bucket will really pad
+    outs = {}
+    for bucket in (1, 16):
+        monkeypatch.setattr(synthesizer, "TEXT_BUCKET", bucket)
+        torch.manual_seed(7)
+        with torch.inference_mode():
+            outs[bucket] = gen.infer(*args, noise_scale=0.5, sdp_ratio=0.5)
+    a, c = outs[1], outs[16]
+    assert c.durations.shape == b.phone_ids.shape and c.x_mask.shape[-1] == c.attention.shape[-1] == b.phone_ids.shape[1]
+    assert torch.equal(a.durations, c.durations) and torch.equal(a.attention, c.attention)
+    assert torch.equal(a.x_mask, c.x_mask) and a.audio.shape == c.audio.shape
+    assert rel_error(c.audio, a.audio) < 1e-5
+
+
 @pytest.mark.parametrize("per_tile", [1, 2, 8])
 def test_tiles_cover_the_signal_exactly_with_few_widths(per_tile):
     from melo.model.fast_decoder import _tiles

@@ -146,3 +146,24 @@ def test_packed_bf16_text_encoder_is_close_to_fp32():
     with torch.inference_mode():
         reference = enc(*args, g=g)
     assert assert_same_text_encoding(PackedTextEncoder(enc, torch.bfloat16)(*args, g=g), reference, 0.03) > 0
+
+
+def test_flow_warmup_runs_one_layer_per_frame_bucket_and_changes_nothing(monkeypatch):
+    flow = small_flow()
+    z, mask, g = ragged_inputs([19])
+    packed = PackedFlow(flow, torch.float32)
+    before = packed(z, mask, g)
+    seen = []
+    attention = packed.layers[0].enc.layers[0][0]
+    real_call = type(attention).__call__
+
+    def spy(self, x, bias):
+        seen.append((self, x.shape[1], bias is not None))
+        return real_call(self, x, bias)
+
+    monkeypatch.setattr(type(attention), "__call__", spy)
+    packed.warmup(40, 8)
+    assert [(n, masked) for _, n, masked in seen] == [(n, True) for n in (8, 16, 24, 32, 40)]  # one padded frame each
+    assert all(layer is attention for layer, _, _ in seen)  # the first layer only: the others share its kernels
+    monkeypatch.undo()
+    assert torch.equal(packed(z, mask, g), before)

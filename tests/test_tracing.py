@@ -133,3 +133,25 @@ def test_text_dtype_bf16_runs_the_packed_text_encoder_and_falls_back_to_the_exac
     assert torch.equal(outs[0].durations, outs[1].durations)  # the text encoder is the exact trace
     err = float(torch.linalg.vector_norm(outs[0].audio - outs[1].audio) / torch.linalg.vector_norm(outs[1].audio))
     assert err < 1e-5  # the packed fp32 flow: the same sums in another order
+
+
+def test_warm_build_runs_the_text_side_per_text_bucket_and_warms_the_packed_flow(monkeypatch):
+    import melo.model.synthesizer as synthesizer
+    from melo.model.fast_flow import PackedFlow
+
+    gen, _, _ = _prepared_tiny_generator()
+    monkeypatch.setattr(synthesizer, "WARM_TEXT_POSITIONS", 24)
+    monkeypatch.setattr(synthesizer, "WARM_FRAMES", 32)
+    flows, texts = [], []
+    monkeypatch.setattr(PackedFlow, "warmup", lambda self, frames, bucket: flows.append((frames, bucket)))
+    real_dp = gen.dp.forward
+
+    def dp(x, mask, g=None):
+        texts.append((x.shape[-1], int(mask.sum())))
+        return real_dp(x, mask, g)
+
+    monkeypatch.setattr(gen.dp, "forward", dp)
+    gen.build_fast_paths("cpu", torch.float32, None, warm=True)
+    assert texts == [(8, 7), (16, 15), (24, 23)]  # every text bucket, one padded position each
+    assert flows == [(32, synthesizer.FRAME_BUCKET)]
+    assert gen._runners["sdp"] is not None and gen._runners["enc_p"] is not None

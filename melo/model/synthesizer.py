@@ -30,12 +30,17 @@ from melo.model.flow import TransformerCouplingBlock
 from melo.model.posterior import PosteriorEncoder
 from melo.model.text_encoder import TextEncoder, TextEncoderOutput
 
-__all__ = ["DurationDiscriminatorInputs", "FRAME_BUCKET", "GeneratorOutput", "InferenceOutput", "SynthesizerTrn"]
+__all__ = ["DurationDiscriminatorInputs", "FRAME_BUCKET", "GeneratorOutput", "InferenceOutput", "SynthesizerTrn",
+           "TEXT_BUCKET"]
 
 log = logging.getLogger(__name__)
 
 FRAME_BUCKET = 8
 """``infer`` runs the flow (and the packed CPU decoder its frames) over a multiple of this many frames."""
+TEXT_BUCKET = 8
+"""``infer`` runs the text encoder and the duration predictors over a multiple of this many text positions."""
+WARM_TEXT_POSITIONS, WARM_FRAMES = 160, 512
+"""``build_fast_paths(warm=True)`` makes the CPU kernels for every bucket up to these lengths (~6 s of speech)."""
 
 
 @dataclass
@@ -231,22 +236,28 @@ class SynthesizerTrn(nn.Module):
             raise ValueError(f"length_scale must be > 0, got {length_scale}")
         if text_lengths is None:
             text_lengths = torch.full((phone_ids.shape[0],), phone_ids.shape[1], dtype=torch.long, device=phone_ids.device)
+        # The text side runs over a multiple of TEXT_BUCKET positions, and the flow over a multiple of FRAME_BUCKET
+        # frames. The extra ones are masked everywhere (attention, convolutions, durations, couplings), so they change
+        # nothing, and nearby lengths reuse the CPU kernels oneDNN made for a length: on 2 cores a new length costs
+        # ~7 ms of kernel generation on the text side and ~5 ms in the flow (see ``build_fast_paths(warm=True)``).
+        n_text = phone_ids.shape[1]
+        extra = -(-n_text // TEXT_BUCKET) * TEXT_BUCKET - n_text
+        if extra:
+            phone_ids, tone_ids, language_ids, bert = (
+                nn.functional.pad(t, (0, extra)) for t in (phone_ids, tone_ids, language_ids, bert))
         g = self.emb_g(speaker_ids).unsqueeze(-1)
         enc = self._text_encoder(phone_ids.device, text_dtype)(phone_ids, tone_ids, language_ids, text_lengths, bert,
                                                    g=g if self.cfg.use_spk_conditioned_encoder else None)
         x, x_mask = enc.hidden, enc.x_mask
         logw = torch.zeros_like(x_mask)
         if sdp_ratio > 0:
-            noise = self.sdp.prior_noise(x, noise_scale_w)
+            noise = nn.functional.pad(self.sdp.prior_noise(x[:, :, :n_text], noise_scale_w), (0, extra))  # same draws
             logw = logw + sdp_ratio * self._duration_sampler(x.device)(x, x_mask, noise, g)
         if sdp_ratio < 1:
             logw = logw + (1 - sdp_ratio) * self.dp(x, x_mask, g=g).float()
         w_ceil = torch.ceil(torch.exp(logw) * x_mask * length_scale)
         y_lengths = torch.clamp_min(torch.sum(w_ceil, dim=[1, 2]), 1).long()
         frames = int(y_lengths.max())
-        # The flow runs over a multiple of FRAME_BUCKET frames: its extra frames are masked (attention, convolutions
-        # and couplings all respect y_mask), so they change nothing, and nearby lengths reuse the CPU kernels
-        # oneDNN compiled for a length (a new length costs ~0.1 s of kernel generation on 2 cores).
         padded = -(-frames // FRAME_BUCKET) * FRAME_BUCKET
         y_mask = sequence_mask(y_lengths, padded).unsqueeze(1).float()
         attn = duration_path(w_ceil, x_mask.unsqueeze(2) * y_mask.unsqueeze(-1))  # (B, 1, T_spec, T_text)
@@ -266,24 +277,47 @@ class SynthesizerTrn(nn.Module):
         decoder_seconds = time.perf_counter() - started
         frames = torch.clamp_max(y_lengths, z.shape[2])
         return InferenceOutput(
-            audio=audio.float(), audio_lengths=frames * self.hop_length, durations=w_ceil.squeeze(1).long(),
-            attention=attn, x_mask=x_mask, y_mask=y_mask, decoder_seconds=decoder_seconds,
+            audio=audio.float(), audio_lengths=frames * self.hop_length, durations=w_ceil.squeeze(1).long()[:, :n_text],
+            attention=attn[..., :n_text], x_mask=x_mask[..., :n_text], y_mask=y_mask, decoder_seconds=decoder_seconds,
         )
 
     def build_fast_paths(self, device: torch.device | str, decoder_dtype: torch.dtype | None = None,
                          flow_dtype: torch.dtype | None = None, warm: bool = False,
                          text_dtype: torch.dtype | None = None) -> None:
         """Build now what ``infer`` would build on its first call on a prepared CPU model (the packed decoder,
-        the checked traces; ~1-2 s for the full model), so that first call is not slow. ``warm``: also run the
-        packed decoder once over every tile width, so that no request compiles decoder kernels (~1 s more)."""
+        the checked traces; ~1-2 s for the full model), so that first call is not slow. ``warm``: also make the
+        CPU kernels every sentence up to ~6 s of speech needs, so that no request waits for them: the packed
+        decoder runs once over every tile width (~1.3 s for the full model on 2 cores), and the text side and the
+        flow once per length bucket (~1 s; see ``_warm_lengths``)."""
         device = torch.device(device)
         if self._inference_ready:
             packed = self._packed_decoder(device, decoder_dtype or torch.float32)
             self._text_encoder(device, text_dtype)
             self._duration_sampler(device)
             self._reverse_flow(device, flow_dtype)
-            if warm and packed is not None:
-                packed.warmup()
+            if warm and device.type == "cpu":
+                if packed is not None:
+                    packed.warmup()
+                self._warm_lengths(device, flow_dtype, text_dtype)
+
+    @torch.inference_mode()
+    def _warm_lengths(self, device: torch.device, flow_dtype: torch.dtype | None, text_dtype: torch.dtype | None) -> None:
+        """Run the text encoder and both duration predictors once per bucket of text positions up to
+        WARM_TEXT_POSITIONS, and the packed flow's layer shapes once per bucket of frames up to WARM_FRAMES.
+        oneDNN makes its kernels per input length; unmade, they cost a request ~7 ms (text side) plus ~5 ms
+        (flow) for each new bucket on 2 cores."""
+        encode, sample = self._text_encoder(device, text_dtype), self._duration_sampler(device)
+        g = torch.zeros(1, self.emb_g.embedding_dim, 1, device=device)
+        for n in range(TEXT_BUCKET, WARM_TEXT_POSITIONS + 1, TEXT_BUCKET):
+            ids = torch.zeros(1, n, dtype=torch.long, device=device)
+            lengths = torch.tensor([n - 1], device=device)  # one padded position, as most requests have
+            bert = torch.zeros(1, self.enc_p.bert_proj.in_channels, n, device=device)
+            enc = encode(ids, ids, ids, lengths, bert, g=g if self.cfg.use_spk_conditioned_encoder else None)
+            sample(enc.hidden, enc.x_mask, torch.zeros(1, 2, n, device=device), g)
+            self.dp(enc.hidden, enc.x_mask, g=g)
+        flow = self._reverse_flow(device, flow_dtype)
+        if isinstance(flow, PackedFlow):
+            flow.warmup(WARM_FRAMES, FRAME_BUCKET)
 
     # -- CPU inference: checked traces and packed runners of the text encoder, duration predictor and flow --
     def _text_encoder(self, device: torch.device, dtype: torch.dtype | None = None) -> Any:
