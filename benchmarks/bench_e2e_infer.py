@@ -12,9 +12,9 @@ factor (RTF = compute seconds / audio seconds), and time to first audio (TTFA) f
 through ``TTS.stream``, for the fast CPU path (``precision="auto"``: int8 bge-m3; bf16 text encoder, flow and vocoder)
 against exact fp32 measured in the same run, in two regimes:
 
-- *new text*: five paragraphs the process has not read (new sentence lengths). The decoder runs on fixed
-  tile widths compiled by ``TTS.warmup()``, so a new length costs it nothing extra; the flow and the text
-  encoder still create a few oneDNN kernels per new length (~0.5 ms each, ~6 ms per sentence in all).
+- *new text*: five paragraphs the process has not read (new sentence lengths). ``TTS.warmup()`` has made the
+  decoder's kernels (fixed tile widths) and those of the text side and the flow for every length bucket up
+  to ~6 s of speech; without that, a new length bucket costs the text side ~7 ms and the flow ~5 ms.
 - *repeated text*: each paragraph read again right after its first read (every length seen): the
   like-for-like comparison with MeloTTS's model-code figure (repeated runs).
 
@@ -165,15 +165,14 @@ def main() -> None:
     lines = [
         "## End-to-end synthesis, full-size shapes (`benchmarks/bench_e2e_infer.py`)",
         "",
-        f"`melo.api.TTS.stream` on {len(PARAGRAPHS_TIMED)} 6-sentence KR/EN/ZH/JP paragraphs, random weights in bge-m3's and the "
-        f"default model's shapes, speed {SPEED} (≈4 frames per text position, natural pace for an untrained duration "
-        f"predictor), {args.threads} threads, after `TTS.warmup()`. *New text*: each paragraph's first read (new "
-        f"sentence lengths; the decoder's tiles have fixed widths, so only the flow and text encoder meet new shapes). "
-        f"*Repeated text*: the same paragraphs read again (the like-for-like comparison with MeloTTS's repeated-run "
-        f"figure). "
-        f"Each paragraph is read twice in a row (new, then repeated), so the regimes alternate; each path reads all its "
-        f"paragraphs in one block. Medians over the paragraphs. `TTS.warmup()` took {warm_seconds:.2f} s on the fast path "
-        f"(after a first synthesis had loaded the language backends). "
+        f"`melo.api.TTS.stream` on {len(PARAGRAPHS_TIMED)} 6-sentence KR/EN/ZH/JP paragraphs, random weights in "
+        f"bge-m3's and the default model's shapes, speed {SPEED} (≈4 frames per text position, natural pace for an "
+        f"untrained duration predictor), {args.threads} threads, after `TTS.warmup()` ({warm_seconds:.2f} s on the "
+        f"fast path, after a first synthesis had loaded the language backends; it makes the decoder's kernels and "
+        f"those of the text side and the flow for every length bucket up to ~6 s of speech). *New text*: a "
+        f"paragraph's first read (sentence lengths this process has not synthesised). *Repeated text*: the same "
+        f"paragraph read again right after (the like-for-like comparison with MeloTTS's repeated-run figure), so "
+        f"the regimes alternate; each path reads all its paragraphs in one block. Medians over the paragraphs. "
         f"Load average {load_before[0]:.2f} before, "
         f"{load_after[0]:.2f} after; {time.perf_counter() - started:.0f} s in all.",
         "",

@@ -131,8 +131,8 @@ class TTS:
         device: str | torch.device = "auto",
         precision: str = "auto",
     ) -> None:
-        """``precision``: ``auto`` (CPU: int8 bge-m3, bf16 text encoder and flow, packed bf16 decoder; CUDA: fp16/bf16), or
-        ``fp32`` (exact; on CPU the decoder still runs packed, in fp32)."""
+        """``precision``: ``auto`` (CPU: int8 bge-m3, bf16 text encoder and flow, packed bf16 decoder; CUDA:
+        fp16/bf16), or ``fp32`` (exact; on CPU the decoder still runs packed, in fp32)."""
         from melo.features import get_extractor
         from melo.model import build_generator
 
@@ -213,7 +213,8 @@ class TTS:
         """Load the language backends (jieba, OpenJTalk, CMUdict, ...), make every CPU kernel a sentence of up to
         ~6 s of speech needs (the decoder's, and the text side's and the flow's per length bucket; ~2.5 s on 2
         cores) and run one short synthesis per language, so the first real requests do not pay for them."""
-        self.model.build_fast_paths(self.device, self._decoder_dtype, self._flow_dtype, warm=True, text_dtype=self._text_dtype)
+        self.model.build_fast_paths(self.device, self._decoder_dtype, self._flow_dtype, warm=True,
+                                    text_dtype=self._text_dtype)
         samples = {"KR": "안녕하세요.", "EN": "Hello.", "ZH": "你好。", "JP": "こんにちは。"}
         for lang in languages or self.languages:
             if lang in samples:

@@ -223,7 +223,8 @@ def test_text_buckets_in_infer_change_nothing(monkeypatch):
         with torch.inference_mode():
             outs[bucket] = gen.infer(*args, noise_scale=0.5, sdp_ratio=0.5)
     a, c = outs[1], outs[16]
-    assert c.durations.shape == b.phone_ids.shape and c.x_mask.shape[-1] == c.attention.shape[-1] == b.phone_ids.shape[1]
+    n_text = b.phone_ids.shape[1]
+    assert c.durations.shape == b.phone_ids.shape and c.x_mask.shape[-1] == c.attention.shape[-1] == n_text
     assert torch.equal(a.durations, c.durations) and torch.equal(a.attention, c.attention)
     assert torch.equal(a.x_mask, c.x_mask) and a.audio.shape == c.audio.shape
     assert rel_error(c.audio, a.audio) < 1e-5

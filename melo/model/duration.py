@@ -204,7 +204,8 @@ class StochasticDurationPredictor(nn.Module):
         """The prior draw ``infer`` inverts: (B, 2, T) fp32 normal noise times ``noise_scale``."""
         return torch.randn(x.shape[0], 2, x.shape[2], device=x.device, dtype=torch.float32) * noise_scale
 
-    def sample(self, x: torch.Tensor, x_mask: torch.Tensor, noise: torch.Tensor, g: torch.Tensor | None = None) -> torch.Tensor:
+    def sample(self, x: torch.Tensor, x_mask: torch.Tensor, noise: torch.Tensor,
+               g: torch.Tensor | None = None) -> torch.Tensor:
         """Log-durations (B, 1, T) for the prior draw ``noise`` (see ``prior_noise``): ``infer`` without its
         randomness, so that it can be traced."""
         with torch.autocast(device_type=x.device.type, enabled=False):

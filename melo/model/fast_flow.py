@@ -317,5 +317,5 @@ class PackedTextEncoder:
             hidden = self.encoder(x, mask, bias, None if g is None else g.float()[:, :, 0])
             stats = self.proj(hidden).float() * frame_mask
             m, logs = torch.split(stats.transpose(1, 2), self.out_channels, dim=1)
-            x_mask = frame_mask.transpose(1, 2)
-            return TextEncoderOutput(hidden=hidden.float().transpose(1, 2), prior_mean=m, prior_log_scale=logs, x_mask=x_mask)
+            return TextEncoderOutput(hidden=hidden.float().transpose(1, 2), prior_mean=m, prior_log_scale=logs,
+                                     x_mask=frame_mask.transpose(1, 2))

@@ -41,8 +41,9 @@ def fast_text_dtype(device: torch.device | str) -> torch.dtype | None:
 
 def optimize_for_inference(model: SynthesizerTrn) -> SynthesizerTrn:
     """Fold weight norm, eval mode, no gradients. Use with ``torch.inference_mode()`` and
-    ``model.infer(..., decoder_dtype=fast_decoder_dtype(device), flow_dtype=fast_flow_dtype(device))`` for the
-    fast path; on CPU the decoder then runs as a fused channels-last :class:`~melo.model.fast_decoder.PackedDecoder`
+    ``model.infer(..., decoder_dtype=fast_decoder_dtype(device), flow_dtype=fast_flow_dtype(device),
+    text_dtype=fast_text_dtype(device))`` for the fast path; on CPU the decoder then runs as a fused channels-last
+    :class:`~melo.model.fast_decoder.PackedDecoder`
     (the error against fp32 is measured in benchmarks/bench_infer.py)."""
     model.prepare_for_inference()
     log.debug("prepared generator for inference (weight norm folded)")

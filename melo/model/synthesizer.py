@@ -301,7 +301,8 @@ class SynthesizerTrn(nn.Module):
                 self._warm_lengths(device, flow_dtype, text_dtype)
 
     @torch.inference_mode()
-    def _warm_lengths(self, device: torch.device, flow_dtype: torch.dtype | None, text_dtype: torch.dtype | None) -> None:
+    def _warm_lengths(self, device: torch.device, flow_dtype: torch.dtype | None,
+                      text_dtype: torch.dtype | None) -> None:
         """Run the text encoder and both duration predictors once per bucket of text positions up to
         WARM_TEXT_POSITIONS, and the packed flow's layer shapes once per bucket of frames up to WARM_FRAMES.
         oneDNN makes its kernels per input length; unmade, they cost a request ~7 ms (text side) plus ~5 ms
@@ -328,7 +329,8 @@ class SynthesizerTrn(nn.Module):
         if dtype is not None and dtype != torch.float32:
             key = f"enc_p:{dtype}"
             if key not in self._runners:
-                self._runners[key] = PackedTextEncoder(self.enc_p, dtype) if packed_flow_supported("cpu", dtype) else None
+                supported = packed_flow_supported("cpu", dtype)
+                self._runners[key] = PackedTextEncoder(self.enc_p, dtype) if supported else None
             if self._runners[key] is not None:
                 return self._runners[key]
         if "enc_p" not in self._runners:
