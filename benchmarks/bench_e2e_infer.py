@@ -119,11 +119,27 @@ def run(tts, text: str) -> tuple[float, float, dict[str, float], int]:
     return total, first or total, {"frontend": t.frontend, "features": t.features, "acoustic": t.acoustic, "vocoder": t.vocoder}, samples
 
 
+def bf16_matmul_gflops(repeats: int = 8) -> float:
+    """This machine's speed right now: a 2048^3 bf16 matmul (what the vocoder's convolutions are made of), best of
+    ``repeats``. It varies by ±10% over minutes on a shared machine, and the RTFs with it."""
+    a = torch.randn(2048, 2048).to(torch.bfloat16)
+    b = torch.randn(2048, 2048).to(torch.bfloat16)
+    a @ b
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t0)
+    return 2 * 2048**3 / best / 1e9
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--threads", type=int, default=2)
     args = p.parse_args()
     load_before = os.getloadavg()
+    torch.set_num_threads(args.threads)
+    speed_before = bf16_matmul_gflops()
     started = time.perf_counter()
     tts = build(args.threads)
     from melo.text.split import split_sentences
@@ -152,6 +168,7 @@ def main() -> None:
     n = min(a.shape[0], b.shape[0])
     rel_err = float(np.linalg.norm(a[:n] - b[:n]) / max(np.linalg.norm(b[:n]), 1e-12))
     load_after = os.getloadavg()
+    speed_after = bf16_matmul_gflops()
 
     def summary(runs: list) -> dict:
         """Medians over the paragraphs of RTF, TTFA and per-sentence stage times."""
@@ -173,6 +190,7 @@ def main() -> None:
         f"paragraph's first read (sentence lengths this process has not synthesised). *Repeated text*: the same "
         f"paragraph read again right after (the like-for-like comparison with MeloTTS's repeated-run figure), so "
         f"the regimes alternate; each path reads all its paragraphs in one block. Medians over the paragraphs. "
+        f"bf16 matmul speed {speed_before:.0f} GFLOP/s before, {speed_after:.0f} after. "
         f"Load average {load_before[0]:.2f} before, "
         f"{load_after[0]:.2f} after; {time.perf_counter() - started:.0f} s in all.",
         "",
