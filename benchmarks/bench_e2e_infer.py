@@ -119,18 +119,18 @@ def run(tts, text: str) -> tuple[float, float, dict[str, float], int]:
     return total, first or total, {"frontend": t.frontend, "features": t.features, "acoustic": t.acoustic, "vocoder": t.vocoder}, samples
 
 
-def bf16_matmul_gflops(repeats: int = 8) -> float:
-    """This machine's speed right now: a 2048^3 bf16 matmul (what the vocoder's convolutions are made of), best of
-    ``repeats``. It varies by ±10% over minutes on a shared machine, and the RTFs with it."""
+def bf16_matmul_gflops(repeats: int = 25) -> float:
+    """This machine's speed right now: a 2048^3 bf16 matmul (what the vocoder's convolutions are made of), the
+    median of ``repeats`` (~1 s). On a shared machine it moves by 10% or more over minutes, and the RTFs with it."""
     a = torch.randn(2048, 2048).to(torch.bfloat16)
     b = torch.randn(2048, 2048).to(torch.bfloat16)
     a @ b
-    best = float("inf")
+    times = []
     for _ in range(repeats):
         t0 = time.perf_counter()
         a @ b
-        best = min(best, time.perf_counter() - t0)
-    return 2 * 2048**3 / best / 1e9
+        times.append(time.perf_counter() - t0)
+    return 2 * 2048**3 / statistics.median(times) / 1e9
 
 
 def main() -> None:
@@ -190,7 +190,7 @@ def main() -> None:
         f"paragraph's first read (sentence lengths this process has not synthesised). *Repeated text*: the same "
         f"paragraph read again right after (the like-for-like comparison with MeloTTS's repeated-run figure), so "
         f"the regimes alternate; each path reads all its paragraphs in one block. Medians over the paragraphs. "
-        f"bf16 matmul speed {speed_before:.0f} GFLOP/s before, {speed_after:.0f} after. "
+        f"bf16 matmul speed (median) {speed_before:.0f} GFLOP/s before, {speed_after:.0f} after. "
         f"Load average {load_before[0]:.2f} before, "
         f"{load_after[0]:.2f} after; {time.perf_counter() - started:.0f} s in all.",
         "",
