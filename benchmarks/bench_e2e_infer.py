@@ -152,13 +152,13 @@ def main() -> None:
         tts[name].warmup()
         if name == "auto":
             warm_seconds = time.perf_counter() - t0
-    # regime -> path -> one (total s, TTFA s, stages, samples) per paragraph. Each path reads each paragraph
-    # twice in a row (first as new text, then as repeated text), and the paths take turns paragraph by paragraph
-    # (which goes first alternates). So a slow or fast spell of this shared machine (±10% over minutes) falls on
-    # both regimes and both paths alike.
+    # regime -> path -> one (total s, TTFA s, stages, samples) per paragraph. Each path reads its paragraphs
+    # back to back, as a process serving one of them would (not right after the other path has flushed the CPU
+    # caches), and each paragraph twice in a row: first as new text, then as repeated text. So the two regimes
+    # alternate, and a slow or fast spell of this shared machine (±5% over a minute) falls on both alike.
     results: dict[str, dict[str, list]] = {regime: {"auto": [], "fp32": []} for regime in ("new", "repeated")}
-    for i, text in enumerate(PARAGRAPHS_TIMED):
-        for name in ("auto", "fp32") if i % 2 == 0 else ("fp32", "auto"):
+    for name in ("auto", "fp32"):
+        for text in PARAGRAPHS_TIMED:
             for regime in ("new", "repeated"):
                 results[regime][name].append(run(tts[name], text))
     sr = tts["auto"].sample_rate
@@ -188,9 +188,8 @@ def main() -> None:
         f"fast path, after a first synthesis had loaded the language backends; it makes the decoder's kernels and "
         f"those of the text side and the flow for every length bucket up to ~6 s of speech). *New text*: a "
         f"paragraph's first read (sentence lengths this process has not synthesised). *Repeated text*: the same "
-        f"paragraph read again right after (the like-for-like comparison with MeloTTS's repeated-run figure). The "
-        f"paths take turns paragraph by paragraph, so the machine's slow and fast spells fall on both. Medians over "
-        f"the paragraphs. "
+        f"paragraph read again right after (the like-for-like comparison with MeloTTS's repeated-run figure), so "
+        f"the regimes alternate; each path reads all its paragraphs in one block. Medians over the paragraphs. "
         f"bf16 matmul speed (median) {speed_before:.0f} GFLOP/s before, {speed_after:.0f} after. "
         f"Load average {load_before[0]:.2f} before, "
         f"{load_after[0]:.2f} after; {time.perf_counter() - started:.0f} s in all.",
