@@ -145,6 +145,13 @@ def main() -> None:
     from melo.text.split import split_sentences
 
     n_sentences = [len(split_sentences(text)) for text in PARAGRAPHS_TIMED]
+    # regime -> path -> one (total s, TTFA s, stages, samples) per paragraph. Each path is warmed up and then
+    # reads its paragraphs back to back, as a process serving one of them would: not right after the other path
+    # has flushed the CPU caches (taking turns paragraph by paragraph made the fast path ~5% slower: 0.182-0.188
+    # against 0.166-0.178 alone). Each paragraph is read twice in a row, first as new text, then as repeated
+    # text, so the regimes alternate and a slow or fast spell of this shared machine (±10% over minutes) falls
+    # on both alike.
+    results: dict[str, dict[str, list]] = {regime: {"auto": [], "fp32": []} for regime in ("new", "repeated")}
     cold = {}
     for name in ("auto", "fp32"):
         cold[name] = run(tts[name], PARAGRAPH)  # first call: loads the language backends (jieba, OpenJTalk, ...)
@@ -152,13 +159,6 @@ def main() -> None:
         tts[name].warmup()
         if name == "auto":
             warm_seconds = time.perf_counter() - t0
-    # regime -> path -> one (total s, TTFA s, stages, samples) per paragraph. Each path reads its paragraphs
-    # back to back, as a process serving one of them would: not right after the other path has flushed the CPU
-    # caches (taking turns paragraph by paragraph made the fast path ~5% slower: 0.182-0.188 against 0.166-0.178
-    # alone). Each paragraph is read twice in a row, first as new text, then as repeated text, so the regimes
-    # alternate and a slow or fast spell of this shared machine (±10% over minutes) falls on both alike.
-    results: dict[str, dict[str, list]] = {regime: {"auto": [], "fp32": []} for regime in ("new", "repeated")}
-    for name in ("auto", "fp32"):
         for text in PARAGRAPHS_TIMED:
             for regime in ("new", "repeated"):
                 results[regime][name].append(run(tts[name], text))
