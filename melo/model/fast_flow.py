@@ -30,7 +30,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from melo.model.attention import ConvFeedForward, Encoder, RelativeMultiHeadAttention, absolute_to_relative, relative_to_absolute
-from melo.model.commons import ChannelLayerNorm
+from melo.model.commons import ChannelLayerNorm, sequence_mask
 from melo.model.fast_decoder import cpu_has_bf16
 from melo.model.flow import TransformerCouplingBlock, TransformerCouplingLayer
 from melo.model.text_encoder import TextEncoder, TextEncoderOutput
@@ -309,7 +309,7 @@ class PackedTextEncoder:
             phones, tones, languages = self.embeddings
             x = phones[phone_ids] + tones[tone_ids] + languages[language_ids]  # (B, T, H)
             x = (x + self.bert(bert.transpose(1, 2).to(self.dtype))) * self.scale
-            frame_mask = (torch.arange(x.shape[1]) < text_lengths.unsqueeze(1)).unsqueeze(2).float()  # (B, T, 1)
+            frame_mask = sequence_mask(text_lengths, x.shape[1]).unsqueeze(2).float()  # (B, T, 1)
             mask, bias = _masks(frame_mask, self.dtype)
             x = x.to(self.dtype)
             if mask is not None:
