@@ -42,6 +42,14 @@ _SHAPE_FIELDS_DATA = (
 )
 
 
+PRECISIONS = ("auto", "int8", "fp32")
+
+
+def _check_precision(precision: str) -> None:
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(map(repr, PRECISIONS))}, got {precision!r}")
+
+
 class SynthesisError(ValueError):
     """Bad input to synthesis (unknown speaker, empty text, ...); the message says what is allowed."""
 
@@ -132,7 +140,9 @@ class TTS:
         precision: str = "auto",
     ) -> None:
         """``precision``: ``auto`` (CPU: int8 bge-m3, bf16 text encoder and flow, packed bf16 decoder; CUDA:
-        fp16/bf16), or ``fp32`` (exact; on CPU the decoder still runs packed, in fp32)."""
+        fp16/bf16), ``int8`` (``auto`` plus, on CPU, an int8 decoder: ~20% faster than bf16 on CPUs with VNNI; its
+        error on random weights is of the order of bf16's, but listen to your voice before you ship it; on GPUs it
+        is ``auto``), or ``fp32`` (exact; on CPU the decoder still runs packed, in fp32)."""
         from melo.features import get_extractor
         from melo.model import build_generator
 
@@ -142,14 +152,13 @@ class TTS:
         config = _resolve_config(model_path, payload, config_path)
         symbols = SymbolTable.from_dict(payload["symbols"]) if payload.get("symbols") else DEFAULT_TABLE
         speakers = dict(payload.get("spk2id") or config.data.spk2id)
-        if precision not in ("auto", "fp32"):
-            raise ValueError(f"precision must be 'auto' or 'fp32', got {precision!r}")
+        _check_precision(precision)
         model = build_generator(config, symbols)
         try:
             model.load_state_dict(payload["generator"])
         except RuntimeError as e:
             raise RuntimeError(f"{model_path}: weights do not fit the config's model ({e})") from None
-        fast = precision == "auto"
+        fast = precision != "fp32"
         feature_precision = ("int8" if device_.type == "cpu" else "fp16") if fast else "fp32"
         features = get_extractor(config.data.bert_model, config.data.bert_layer, device_, feature_precision)
         self._setup(model, features, config, symbols, speakers, device_, precision)
@@ -174,12 +183,13 @@ class TTS:
 
     def _setup(self, model: Any, features: Any, config: Config, symbols: SymbolTable, speakers: dict[str, int],
                device: torch.device, precision: str) -> None:
-        from melo.model.inference import fast_decoder_dtype, fast_flow_dtype, fast_text_dtype
+        from melo.model.inference import fast_decoder_dtype, fast_flow_dtype, fast_text_dtype, int8_decoder_supported
 
         self.device = device
         self.config = config
         self.symbols = symbols
         self._speakers = speakers
+        _check_precision(precision)
         self.precision = precision
         self.model = model.to(device).prepare_for_inference()
         self.features = features
@@ -188,9 +198,15 @@ class TTS:
                 f"text encoder {config.data.bert_model} has hidden size {features.hidden_size} "
                 f"but the model expects model.bert_channels={config.model.bert_channels}"
             )
-        self._decoder_dtype = fast_decoder_dtype(device) if precision == "auto" else None
-        self._flow_dtype = fast_flow_dtype(device) if precision == "auto" else None
-        self._text_dtype = fast_text_dtype(device) if precision == "auto" else None
+        fast = precision != "fp32"
+        self._decoder_dtype = fast_decoder_dtype(device) if fast else None
+        if precision == "int8":
+            if int8_decoder_supported(device):
+                self._decoder_dtype = torch.int8
+            else:
+                logger.info("precision int8: no int8 decoder on %s; the decoder runs in %s", device, self._decoder_dtype)
+        self._flow_dtype = fast_flow_dtype(device) if fast else None
+        self._text_dtype = fast_text_dtype(device) if fast else None
         self.model.build_fast_paths(device, self._decoder_dtype, self._flow_dtype,  # not on the first request
                                     text_dtype=self._text_dtype)
         self.last_timings = Timings()

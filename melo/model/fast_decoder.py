@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import functools
 import logging
+import math
 import threading
+import warnings
 from dataclasses import dataclass, field, replace
 
 import torch
@@ -40,15 +42,21 @@ log = logging.getLogger(__name__)
 
 _CL = torch.channels_last
 _FINAL_SLOPE = 0.01  # HiFi-GAN's last activation uses F.leaky_relu's default slope
+# PackedDecoder(int8): the stages with at least this many channels run int8. Below it, quantizing each input costs
+# about what the int8 arithmetic saves (measured in benchmarks/bench_infer.py's notes).
+INT8_MIN_CHANNELS = 64
 
 
 def packed_decoder_supported(device: torch.device | str, dtype: torch.dtype) -> bool:
-    """Whether :class:`PackedDecoder` can run here: CPU with oneDNN, fp32 or bf16 (bf16 needs CPU support)."""
+    """Whether :class:`PackedDecoder` can run here: CPU with oneDNN, fp32, bf16 (needs CPU support) or int8
+    (needs oneDNN's quantized convolutions; fast on CPUs with VNNI)."""
     return torch.device(device).type == "cpu" and _cpu_supports(dtype)
 
 
 @functools.lru_cache(maxsize=None)
 def _cpu_supports(dtype: torch.dtype) -> bool:  # asked on every synthesis call: probe once per dtype
+    if dtype == torch.int8:
+        return _cpu_supports(torch.float32) and _has_qconv()
     if dtype not in (torch.float32, torch.bfloat16):
         return False
     if not torch.backends.mkldnn.is_available():
@@ -61,6 +69,14 @@ def _cpu_supports(dtype: torch.dtype) -> bool:  # asked on every synthesis call:
     if not all(needed):
         return False
     return dtype != torch.bfloat16 or cpu_has_bf16()
+
+
+def _has_qconv() -> bool:
+    ops = getattr(torch.ops, "onednn", None)
+    try:
+        return bool(ops.qconv_prepack and ops.qconv2d_pointwise and ops.qconv2d_pointwise.binary)
+    except (AttributeError, RuntimeError):
+        return False
 
 
 @functools.lru_cache(maxsize=None)
@@ -105,15 +121,21 @@ class _Conv:
         """conv(x) over the rows of ``x`` only (no padding: ``halo`` fewer rows on each side), then leaky ReLU
         with ``slope`` fused as a post-op when given."""
         attr, scalars = ("leaky_relu", [slope]) if slope is not None else ("none", [])
+        x = self._input(x)
         return torch.ops.mkldnn._convolution_pointwise(
             x, self._weight(x), self.bias, [0, 0], self.stride, self.dilation, 1, attr, scalars, ""
         )
 
     def add_valid_(self, other: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """``other += conv(x)`` in place, with ``x`` as in ``valid``."""
+        x = self._input(x)
         return torch.ops.mkldnn._convolution_pointwise_.binary(
             other, x, self._weight(x), self.bias, [0, 0], self.stride, self.dilation, 1, "add", 1.0, None, [], None
         )
+
+    def _input(self, x: torch.Tensor) -> torch.Tensor:
+        # a bf16 layer reading an fp32 signal: the first layer after the int8 stages (see PackedDecoder(int8))
+        return x if x.dtype == self.weight.dtype else x.to(self.weight.dtype)
 
     @property
     def halo(self) -> int:
@@ -126,14 +148,18 @@ class _Conv:
         # tile), and a weight reordered for another width is far slower still. Tiles have a few fixed widths:
         # the weight reordered for each is made on first use and kept.
         if self.packed is None:  # untiled: widths vary with the sentence, keep nothing
-            return self.weight
+            return self._plain(x)
         width = x.shape[-1]
         weight = self.packed.get(width)
         if weight is None:
-            weight = self.packed[width] = torch.ops.mkldnn._reorder_convolution_weight(
-                self.weight, [0, 0], self.stride, self.dilation, 1, list(x.shape)
-            )
+            weight = self.packed[width] = self._pack(x)
         return weight
+
+    def _plain(self, x: torch.Tensor) -> torch.Tensor:
+        return self.weight
+
+    def _pack(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.ops.mkldnn._reorder_convolution_weight(self.weight, [0, 0], self.stride, self.dilation, 1, list(x.shape))
 
     @classmethod
     def polyphase(cls, up: nn.ConvTranspose1d, dtype: torch.dtype, scale: float = 1.0) -> "_Conv":
@@ -194,6 +220,75 @@ class _Conv:
         )
 
 
+@dataclass(frozen=True)
+class _QConv(_Conv):
+    """The int8 form of a :class:`_Conv`: int8 weights with one scale per output channel, and the input quantized
+    on every call to uint8 with one scale and zero point over its own range (dynamic quantization: nothing is
+    calibrated, so it fits any voice). oneDNN accumulates in int32 and writes fp32."""
+
+    scales: torch.Tensor | None = None  # (out,) fp32: weight[o] ~ int8 weight[o] * scales[o]
+    zeros: torch.Tensor | None = None  # (out,) int64 zeros: the weights are symmetric
+
+    @classmethod
+    def quantized(cls, conv: _Conv) -> "_QConv":
+        w = conv.weight.float()
+        scales = (w.abs().amax(dim=(1, 2, 3)) / 127).clamp_min(torch.finfo(torch.float32).tiny)
+        q = torch.round(w / scales.view(-1, 1, 1, 1)).clamp_(-127, 127).to(torch.int8).contiguous(memory_format=_CL)
+        return cls(
+            weight=q, bias=None if conv.bias is None else conv.bias.float().contiguous(), padding=conv.padding,
+            stride=conv.stride, dilation=conv.dilation, phases=conv.phases, lead=conv.lead,
+            packed=None if conv.packed is None else {}, scales=scales.contiguous(),
+            zeros=torch.zeros(len(scales), dtype=torch.long),
+        )
+
+    def valid(self, x: torch.Tensor, slope: float | None = None) -> torch.Tensor:
+        q, scale, zero = _quantize(x)
+        y = torch.ops.onednn.qconv2d_pointwise(
+            q, scale, zero, self._weight(q), self.scales, self.zeros, self.bias, self.stride, [0, 0], self.dilation, 1,
+            1.0, 0, torch.float32, "none", [], "",
+        )
+        # oneDNN's int8 convolution has no leaky-ReLU post-op: one pass over the (cache-warm) output instead
+        return y if slope is None else torch.nn.functional.leaky_relu_(y, slope)
+
+    def add_valid_(self, other: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        q, scale, zero = _quantize(x)
+        torch.ops.onednn.qconv2d_pointwise.binary(
+            q, scale, zero, self._weight(q), self.scales, self.zeros, other, self.bias, self.stride, [0, 0],
+            self.dilation, 1, 1.0, 0, torch.float32, 1.0, 0, "sum", 1.0, "none", [], "",
+        )
+        return other
+
+    def _plain(self, x: torch.Tensor) -> torch.Tensor:
+        return self._pack(x)  # oneDNN's int8 convolution takes packed weights only
+
+    def _pack(self, x: torch.Tensor) -> torch.Tensor:
+        # the packed layout does not depend on the input's scale and zero point (checked in the tests)
+        return torch.ops.onednn.qconv_prepack(self.weight, self.scales, 1.0, 0, self.stride, [0, 0], self.dilation, 1,
+                                              list(x.shape))
+
+
+# torch.quantize_per_tensor is the one fused fp32 -> uint8 pass here (~0.15 ms per 2 M values on 2 cores; the
+# decomposed ops take ~10x longer). Its deprecation notice concerns the quantized dtypes, which are only passed
+# through (the bytes go to oneDNN as a plain uint8 tensor).
+warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor, torch\.quantize_per_channel", category=UserWarning)
+
+
+def _quantize(x: torch.Tensor) -> tuple[torch.Tensor, float, int]:
+    """``x`` as uint8 ``q`` with ``x ~ (q - zero) * scale``, one scale over x's range with 0 in it (so zeros, the
+    padding, stay exact)."""
+    if x.dtype != torch.float32:
+        x = x.float()
+    lo, hi = min(float(x.amin()), 0.0), max(float(x.amax()), 0.0)
+    scale = (hi - lo) / 255 or 1.0
+    if not math.isfinite(scale):
+        raise FloatingPointError("int8 decoder: the activations are not finite")
+    zero = min(255, max(0, round(-lo / scale)))
+    q = torch.quantize_per_tensor(x, scale, zero, torch.quint8)
+    # the same bytes as a plain uint8 tensor (what oneDNN's ops take); Tensor.view(torch.uint8) stays "quantized"
+    plain = torch.empty(0, dtype=torch.uint8).set_(q.untyped_storage(), q.storage_offset(), q.size(), q.stride())
+    return plain, scale, zero
+
+
 class _Signal:
     """``n`` rows of a C-channel signal between zero margins: a (1, C, 1, margin + n + margin) channels-last
     buffer (row-major (position, channel) in memory), with views of any run of rows."""
@@ -246,7 +341,11 @@ def _tiles(granules: int, granule: int, per_tile: int) -> list[_Tile]:
 class PackedDecoder:
     """``PackedDecoder(generator, dtype)(z, g)`` == ``generator(z, g)`` computed the fast way (see module doc).
 
-    ``dtype``: ``torch.float32`` (exact to rounding) or ``torch.bfloat16`` (CPUs with bf16 support).
+    ``dtype``: ``torch.float32`` (exact to rounding), ``torch.bfloat16`` (CPUs with bf16 support) or ``torch.int8``:
+    the stages with at least ``INT8_MIN_CHANNELS`` channels (their upsampling layer and residual blocks; ~85% of
+    the arithmetic of HiFi-GAN v1) run int8 convolutions over fp32 signals, the rest in bf16 where the CPU has it
+    (else fp32). Measured in ``benchmarks/bench_infer.py``: int8 runs ~2x bf16's rate on CPUs with VNNI, and on
+    random weights its error is of the order of bf16's; on a trained voice, listen before you ship it.
     ``bucket``: the granule in frames: inputs are zero-padded to a multiple of it, and every tile is a whole
     number of granules. ``tile_granules``: granules in a full tile (a power of 2; 32 x 8 frames is ~3 s of
     audio); the rest of a signal is covered by one tile per set bit of its granule count, so each layer runs
@@ -256,7 +355,8 @@ class PackedDecoder:
     def __init__(self, generator: Generator, dtype: torch.dtype = torch.bfloat16, bucket: int = 8,
                  tile_granules: int = 32) -> None:
         if not packed_decoder_supported("cpu", dtype):
-            raise RuntimeError(f"PackedDecoder needs a CPU PyTorch build with oneDNN{' and bf16 support' if dtype == torch.bfloat16 else ''}")
+            need = {torch.bfloat16: " and bf16 support", torch.int8: " and quantized convolutions"}.get(dtype, "")
+            raise RuntimeError(f"PackedDecoder needs a CPU PyTorch build with oneDNN{need}")
         device = next(generator.parameters()).device
         if device.type != "cpu":
             raise ValueError(f"PackedDecoder runs on CPU only; the generator is on {device}")
@@ -266,29 +366,39 @@ class PackedDecoder:
             raise ValueError(f"bucket must be >= 1 frame, got {bucket}")
         if tile_granules < 0 or tile_granules & (tile_granules - 1):
             raise ValueError(f"tile_granules must be a power of 2 (or 0: untiled), got {tile_granules}")
-        self.dtype = dtype
+        self.int8 = dtype == torch.int8
+        self.dtype = (torch.bfloat16 if cpu_has_bf16() else torch.float32) if self.int8 else dtype  # the float layers'
         self.bucket = bucket
         self.tile_granules = tile_granules
         self.rates = [int(up.stride[0]) for up in generator.ups]
         n = generator.num_kernels
         self.num_kernels = n
+        # the resblock average (sum / n) feeds the next upsampling layer and conv_post: fold 1/n into them
+        dtype = self.dtype
         self.pre = _Conv.of(generator.conv_pre, dtype)
         self.cond = _Conv.of(generator.cond, dtype) if hasattr(generator, "cond") else None
-        # the resblock average (sum / n) feeds the next upsampling layer and conv_post: fold 1/n into them
-        # raises ValueError for upsampling geometries other than HiFi-GAN's (kernel - 2 * padding == stride)
-        self.ups = [_Conv.polyphase(up, dtype, 1.0 if i == 0 else 1.0 / n) for i, up in enumerate(generator.ups)]
-        self.post = _Conv.of(generator.conv_post, dtype, 1.0 / n)
-        self.stages: list[list[list[tuple[_Conv, _Conv | None]]]] = []
-        for i in range(len(generator.ups)):
+        # int8 stages: their signals are fp32, their layers built in fp32 and quantized
+        self.signal_dtypes = [torch.float32 if self.int8 and up.out_channels >= INT8_MIN_CHANNELS else dtype
+                              for up in generator.ups]
+        self.ups, self.stages = [], []
+        for i, (up, signal_dtype) in enumerate(zip(generator.ups, self.signal_dtypes)):
+            if signal_dtype == dtype:
+                poly, conv = _Conv.polyphase, _Conv.of
+            else:
+                poly = lambda m, _, scale=1.0: _QConv.quantized(_Conv.polyphase(m, torch.float32, scale))  # noqa: E731
+                conv = lambda m, _: _QConv.quantized(_Conv.of(m, torch.float32))  # noqa: E731
+            # raises ValueError for upsampling geometries other than HiFi-GAN's (kernel - 2 * padding == stride)
+            self.ups.append(poly(up, dtype, 1.0 if i == 0 else 1.0 / n))
             blocks = []
             for block in generator.resblocks[i * n : (i + 1) * n]:
                 if isinstance(block, ResBlock1):
-                    blocks.append([(_Conv.of(c1, dtype), _Conv.of(c2, dtype)) for c1, c2 in zip(block.convs1, block.convs2)])
+                    blocks.append([(conv(c1, dtype), conv(c2, dtype)) for c1, c2 in zip(block.convs1, block.convs2)])
                 elif isinstance(block, ResBlock2):
-                    blocks.append([(_Conv.of(c, dtype), None) for c in block.convs])
+                    blocks.append([(conv(c, dtype), None) for c in block.convs])
                 else:
                     raise TypeError(f"unsupported resblock {type(block).__name__}")
             self.stages.append(blocks)
+        self.post = _Conv.of(generator.conv_post, dtype, 1.0 / n)
         if not tile_granules:  # widths follow the sentence length: keep no reordered weights
             plain = functools.partial(replace, packed=None)
             self.pre, self.post, self.ups = plain(self.pre), plain(self.post), [plain(up) for up in self.ups]
@@ -300,8 +410,9 @@ class PackedDecoder:
         # The signals' memory, kept between calls by role (see ``_signal``), and the lock that guards it.
         self._buffers: dict[str, torch.Tensor] = {}
         self._lock = threading.Lock()
-        log.debug("packed HiFi-GAN decoder for %s (%d stages; tiles of %d frames)", dtype, len(self.stages),
-                  tile_granules * bucket)
+        log.debug("packed HiFi-GAN decoder for %s%s (%d stages; tiles of %d frames)", dtype,
+                  f" + int8 ({sum(d != dtype for d in self.signal_dtypes)} stages)" if self.int8 else "",
+                  len(self.stages), tile_granules * bucket)
 
     def _convs(self) -> list[_Conv]:
         return [self.pre, self.post, *self.ups,
@@ -329,7 +440,7 @@ class PackedDecoder:
             items = [self._decode(z[i : i + 1], None if g is None else g[i : i + 1]) for i in range(z.shape[0])]
         return torch.stack(items).unsqueeze(1)
 
-    def _signal(self, role: str, channels: int, n: int) -> _Signal:
+    def _signal(self, role: str, channels: int, n: int, dtype: torch.dtype | None = None) -> _Signal:
         """A signal held in the memory kept for ``role`` (grown when too small).
 
         A decode passes ~100 MB of signals through the allocator per 3 s of audio. Freshly allocated, much of
@@ -337,10 +448,11 @@ class PackedDecoder:
         here: 13-40 ms per sentence between the other stages of synthesis, 4-6% of the decoder). Kept, the
         pages stay mapped. Costs the memory of 7 signals of the longest sentence decoded so far (~35 MB at
         3.5 s of audio; ``release()`` frees it)."""
-        size = channels * (n + 2 * self.margin)
-        buffer = self._buffers.get(role)
+        size, dtype = channels * (n + 2 * self.margin), dtype or self.dtype
+        key = f"{role}:{dtype}"
+        buffer = self._buffers.get(key)
         if buffer is None or buffer.numel() < size:
-            buffer = self._buffers[role] = torch.empty(size, dtype=self.dtype)
+            buffer = self._buffers[key] = torch.empty(size, dtype=dtype)
         return _Signal(channels, n, self.margin, buffer[:size])
 
     def release(self) -> None:
@@ -366,18 +478,18 @@ class PackedDecoder:
         x.rows(valid, n - valid).zero_()
         lrelu_(x.data, LRELU_SLOPE)  # the margins stay zero
 
-        for stage, (up, blocks, rate) in enumerate(zip(self.ups, self.stages, self.rates), start=1):
+        for stage, (up, blocks, rate, sd) in enumerate(zip(self.ups, self.stages, self.rates, self.signal_dtypes), start=1):
             channels = up.weight.shape[0] // up.phases
             n, valid = n * rate, valid * rate
             final = stage == len(self.stages)
             # the upsampled signal and lrelu of it (every block's first layer reads it), tile by tile
-            x, x_act = self._upsample(up, x, tiles, rate, n, valid), self._signal("act", channels, n)
+            x, x_act = self._upsample(up, x, tiles, rate, n, valid, sd), self._signal("act", channels, n, sd)
             tiles = [_Tile(t.start * rate, t.width * rate) for t in tiles]  # the same tiles at the new rate
             for t in tiles:
                 torch.ops.aten.leaky_relu.out(x.rows(t.start, t.width), LRELU_SLOPE, out=x_act.rows(t.start, t.width))
-            total = self._signal(f"sum{stage % 2}", channels, n)  # block 0's residual stream, then the sum of all blocks
-            stream = self._signal("stream", channels, n) if len(blocks) > 1 else None  # blocks 1.. (one at a time)
-            acts = (self._signal("act0", channels, n), self._signal("act1", channels, n))  # ping-pong lrelu(y)
+            total = self._signal(f"sum{stage % 2}", channels, n, sd)  # block 0's residual stream, then the sum of all blocks
+            stream = self._signal("stream", channels, n, sd) if len(blocks) > 1 else None  # blocks 1.. (one at a time)
+            acts = (self._signal("act0", channels, n, sd), self._signal("act1", channels, n, sd))  # ping-pong lrelu(y)
             for b, pairs in enumerate(blocks):
                 y = total if b == 0 else stream
                 act = x_act
@@ -405,10 +517,12 @@ class PackedDecoder:
             wave[t.start : t.start + t.width] = self.post.valid(x.window(t, self.post.halo)).reshape(-1)
         return torch.tanh(wave[:valid].float())
 
-    def _upsample(self, up: _Conv, x: _Signal, tiles: list[_Tile], rate: int, n: int, valid: int) -> _Signal:
-        """The polyphase upsampling layer over ``x`` (activated), tile by tile, into a new signal of ``n`` rows."""
+    def _upsample(self, up: _Conv, x: _Signal, tiles: list[_Tile], rate: int, n: int, valid: int,
+                  dtype: torch.dtype) -> _Signal:
+        """The polyphase upsampling layer over ``x`` (activated), tile by tile, into a new ``dtype`` signal of ``n``
+        rows."""
         channels = up.weight.shape[0] // up.phases
-        out = self._signal("up", channels, n)
+        out = self._signal("up", channels, n, dtype)
         row = rate * channels
         for t in tiles:
             y = up.valid(x.window(t, up.halo))  # (1, rate * C, 1, width (+ 1))

@@ -6,10 +6,10 @@ import logging
 
 import torch
 
-from melo.model.fast_decoder import cpu_has_bf16
+from melo.model.fast_decoder import cpu_has_bf16, packed_decoder_supported
 from melo.model.synthesizer import SynthesizerTrn
 
-__all__ = ["fast_decoder_dtype", "fast_flow_dtype", "fast_text_dtype", "optimize_for_inference"]
+__all__ = ["fast_decoder_dtype", "fast_flow_dtype", "fast_text_dtype", "int8_decoder_supported", "optimize_for_inference"]
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,12 @@ def fast_decoder_dtype(device: torch.device | str) -> torch.dtype:
     if device.type == "cpu":
         return torch.bfloat16 if cpu_has_bf16() else torch.float32
     return torch.float32
+
+
+def int8_decoder_supported(device: torch.device | str) -> bool:
+    """Whether ``decoder_dtype=torch.int8`` can run on ``device``: CPUs whose PyTorch has oneDNN's quantized
+    convolutions (fast on CPUs with VNNI: AVX512-VNNI, AVX-VNNI or AMX)."""
+    return packed_decoder_supported(device, torch.int8)
 
 
 def fast_flow_dtype(device: torch.device | str) -> torch.dtype:

@@ -225,7 +225,7 @@ class SynthesizerTrn(nn.Module):
         """Synthesise audio. ``sdp_ratio`` blends stochastic (1) and deterministic (0) log-durations;
         ``length_scale`` > 1 speaks slower; ``max_len`` caps the decoded frames.
 
-        ``decoder_dtype`` (e.g. ``torch.bfloat16``) runs the HiFi-GAN decoder in that precision and
+        ``decoder_dtype`` (e.g. ``torch.bfloat16``; ``torch.int8`` on CPU) runs the HiFi-GAN decoder in that precision and
         ``flow_dtype`` the flow's transformers (autocast); see :mod:`melo.model.inference`. On a CPU model
         prepared with :meth:`prepare_for_inference` the decoder runs as a :class:`PackedDecoder` (fused,
         channels-last; fp32 or bf16), elsewhere as the module under autocast. ``text_dtype`` (bf16) runs the
@@ -443,11 +443,15 @@ class SynthesizerTrn(nn.Module):
                              f"reverse flow ({dtype or torch.float32})", context=lambda: _autocast(torch.empty(0), dtype))
 
     def decode(self, z: torch.Tensor, g: torch.Tensor | None, dtype: torch.dtype | None = None) -> torch.Tensor:
-        """The HiFi-GAN decoder on latent frames ``z`` (B, C, T) -> (B, 1, T * hop), in ``dtype`` (None: fp32)."""
+        """The HiFi-GAN decoder on latent frames ``z`` (B, C, T) -> (B, 1, T * hop), in ``dtype`` (None: fp32;
+        ``torch.int8``: the packed CPU decoder's int8 form, see :class:`PackedDecoder`)."""
         dtype = dtype or torch.float32
         packed = self._packed_decoder(z.device, dtype)
         if packed is not None:
             return packed(z, g)
+        if dtype == torch.int8:
+            raise ValueError(f"an int8 decoder runs only as the packed CPU decoder of a model prepared for inference "
+                             f"(here: {z.device.type}{'' if self._inference_ready else ', not prepared'})")
         with _autocast(z, dtype):
             return self.dec(z, g=g)
 
