@@ -160,6 +160,18 @@ def test_fp32_precision_is_close_to_the_fast_path(tts: TTS, trained: Path) -> No
     assert a.shape == b.shape
 
 
+def test_int8_precision_decodes_int8_on_cpu_and_other_precisions_are_refused(tts: TTS, trained: Path) -> None:
+    from melo.model.inference import int8_decoder_supported
+
+    fast = TTS(trained, device="cpu", precision="int8")
+    assert fast._decoder_dtype == (torch.int8 if int8_decoder_supported("cpu") else tts._decoder_dtype)
+    assert fast._flow_dtype == tts._flow_dtype and fast._text_dtype == tts._text_dtype
+    a = fast.synthesize(TEXTS["EN"], seed=0, sdp_ratio=0.0, noise_scale=0.0)
+    assert a.dtype == np.float32 and a.shape == tts.synthesize(TEXTS["EN"], seed=0, sdp_ratio=0.0, noise_scale=0.0).shape
+    with pytest.raises(ValueError, match="precision must be one of 'auto', 'int8', 'fp32', got 'int4'"):
+        TTS(trained, device="cpu", precision="int4")
+
+
 def test_cli_lists_speakers_and_writes_a_wav(trained: Path, tmp_path: Path) -> None:
     run = [sys.executable, "-m", "melo.infer", "--model", str(trained)]
     r = subprocess.run(run + ["--list-speakers"], capture_output=True, text=True, timeout=300, cwd=REPO)

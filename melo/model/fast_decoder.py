@@ -267,15 +267,20 @@ class _QConv(_Conv):
                                               list(x.shape))
 
 
-# torch.quantize_per_tensor is the one fused fp32 -> uint8 pass here (~0.15 ms per 2 M values on 2 cores; the
-# decomposed ops take ~10x longer). Its deprecation notice concerns the quantized dtypes, which are only passed
-# through (the bytes go to oneDNN as a plain uint8 tensor).
-warnings.filterwarnings("ignore", message=r"torch\.quantize_per_tensor, torch\.quantize_per_channel", category=UserWarning)
+@functools.lru_cache(maxsize=None)
+def _silence_quantize_notice() -> None:
+    """torch.quantize_per_tensor is the one fused fp32 -> uint8 pass here (~0.15 ms per 2 M values on 2 cores; the
+    decomposed ops take ~10x longer). Its deprecation notice (about the quantized dtypes, which ``_quantize`` only
+    passes through) is issued once per process: issue it here, unseen."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.quantize_per_tensor(torch.zeros(1), 1.0, 0, torch.quint8)
 
 
 def _quantize(x: torch.Tensor) -> tuple[torch.Tensor, float, int]:
     """``x`` as uint8 ``q`` with ``x ~ (q - zero) * scale``, one scale over x's range with 0 in it (so zeros, the
     padding, stay exact)."""
+    _silence_quantize_notice()
     if x.dtype != torch.float32:
         x = x.float()
     lo, hi = min(float(x.amin()), 0.0), max(float(x.amax()), 0.0)
@@ -378,11 +383,11 @@ class PackedDecoder:
         self.pre = _Conv.of(generator.conv_pre, dtype)
         self.cond = _Conv.of(generator.cond, dtype) if hasattr(generator, "cond") else None
         # int8 stages: their signals are fp32, their layers built in fp32 and quantized
-        self.signal_dtypes = [torch.float32 if self.int8 and up.out_channels >= INT8_MIN_CHANNELS else dtype
-                              for up in generator.ups]
+        quantized = [self.int8 and up.out_channels >= INT8_MIN_CHANNELS for up in generator.ups]
+        self.signal_dtypes = [torch.float32 if q else dtype for q in quantized]
         self.ups, self.stages = [], []
-        for i, (up, signal_dtype) in enumerate(zip(generator.ups, self.signal_dtypes)):
-            if signal_dtype == dtype:
+        for i, (up, q) in enumerate(zip(generator.ups, quantized)):
+            if not q:
                 poly, conv = _Conv.polyphase, _Conv.of
             else:
                 poly = lambda m, _, scale=1.0: _QConv.quantized(_Conv.polyphase(m, torch.float32, scale))  # noqa: E731
@@ -411,7 +416,7 @@ class PackedDecoder:
         self._buffers: dict[str, torch.Tensor] = {}
         self._lock = threading.Lock()
         log.debug("packed HiFi-GAN decoder for %s%s (%d stages; tiles of %d frames)", dtype,
-                  f" + int8 ({sum(d != dtype for d in self.signal_dtypes)} stages)" if self.int8 else "",
+                  f" + int8 ({sum(quantized)} stages)" if self.int8 else "",
                   len(self.stages), tile_granules * bucket)
 
     def _convs(self) -> list[_Conv]:
