@@ -10,7 +10,8 @@ with ``speed=0.25`` (length_scale 4): about 4 frames, 46 ms, per position -- the
 Reports time per sentence split into text frontend / features / acoustic model / vocoder, the real-time
 factor (RTF = compute seconds / audio seconds), and time to first audio (TTFA) for 6-sentence paragraphs
 through ``TTS.stream``, for the fast CPU path (``precision="auto"``: int8 bge-m3; bf16 text encoder, flow and vocoder)
-against exact fp32 measured in the same run, in two regimes:
+and the int8 path (``precision="int8"``: the same with the vocoder's wide stages in int8, where the CPU has oneDNN's
+quantized convolutions) against exact fp32 measured in the same run, in two regimes:
 
 - *new text*: five paragraphs the process has not read (new sentence lengths). ``TTS.warmup()`` has made the
   decoder's kernels (fixed tile widths) and those of the text side and the flow for every length bucket up
@@ -71,6 +72,8 @@ PARAGRAPHS_TIMED = (
     "다음 주 meeting은 취소됐어요.",
 )
 SPEED = 0.25
+PATHS = ("auto", "int8", "fp32")  # the order the paths read their paragraphs in
+LABELS = {"fp32": "fp32 (exact)", "auto": "fast CPU path", "int8": "int8 path"}
 
 
 def build(threads: int):
@@ -92,16 +95,19 @@ def build(threads: int):
         max_position_embeddings=8194, type_vocab_size=1, pad_token_id=1, bos_token_id=0, eos_token_id=2,
     )
     config = load_config("configs/config_bge_m3.json")
-    tts = {}
-    for precision, feature_precision in (("fp32", "fp32"), ("auto", "int8")):
-        torch.manual_seed(0)
-        encoder = XLMRobertaModel(enc_cfg).eval()
-        features = FeatureExtractor.from_components(
-            tokenizer, encoder, name="bge-m3 shapes (random)", layer=-3, device="cpu", precision=feature_precision
-        )
+    tts, features = {}, {}
+    for precision in PATHS:
+        feature_precision = "fp32" if precision == "fp32" else "int8"
+        if feature_precision not in features:  # one encoder per precision (it keeps no state between calls)
+            torch.manual_seed(0)
+            encoder = XLMRobertaModel(enc_cfg).eval()
+            features[feature_precision] = FeatureExtractor.from_components(
+                tokenizer, encoder, name="bge-m3 shapes (random)", layer=-3, device="cpu", precision=feature_precision
+            )
         torch.manual_seed(0)
         model = build_generator(config, DEFAULT_TABLE)
-        tts[precision] = TTS.from_components(model, features, config, DEFAULT_TABLE, device="cpu", precision=precision)
+        tts[precision] = TTS.from_components(model, features[feature_precision], config, DEFAULT_TABLE, device="cpu",
+                                             precision=precision)
     return tts
 
 
@@ -151,8 +157,8 @@ def main() -> None:
     # against 0.166-0.178 alone). Each paragraph is read twice in a row, first as new text, then as repeated
     # text, so the regimes alternate and a slow or fast spell of this shared machine (±10% over minutes) falls
     # on both alike.
-    results: dict[str, dict[str, list]] = {regime: {"auto": [], "fp32": []} for regime in ("new", "repeated")}
-    for name in ("auto", "fp32"):
+    results: dict[str, dict[str, list]] = {regime: {name: [] for name in PATHS} for regime in ("new", "repeated")}
+    for name in PATHS:
         first = run(tts[name], PARAGRAPH)  # first call: loads the language backends (jieba, OpenJTalk, ...)
         t0 = time.perf_counter()
         tts[name].warmup()
@@ -165,8 +171,10 @@ def main() -> None:
     text = PARAGRAPHS_TIMED[0]
     a = tts["auto"].synthesize(text, speed=SPEED, seed=0, noise_scale=0.0, noise_scale_w=0.0, sdp_ratio=0.0)
     b = tts["fp32"].synthesize(text, speed=SPEED, seed=0, noise_scale=0.0, noise_scale_w=0.0, sdp_ratio=0.0)
+    c = tts["int8"].synthesize(text, speed=SPEED, seed=0, noise_scale=0.0, noise_scale_w=0.0, sdp_ratio=0.0)
     n = min(a.shape[0], b.shape[0])
     rel_err = float(np.linalg.norm(a[:n] - b[:n]) / max(np.linalg.norm(b[:n]), 1e-12))
+    int8_diff = float(np.linalg.norm(c - a) / max(np.linalg.norm(a), 1e-12)) if c.shape == a.shape else float("nan")
     load_after = os.getloadavg()
     speed_after = bf16_matmul_gflops()
 
@@ -178,7 +186,7 @@ def main() -> None:
         return {"rtf": statistics.median(rtf), "rtf_range": (min(rtf), max(rtf)), "ttfa": statistics.median(r[1] for r in runs),
                 "audio": statistics.median(r[3] / sr for r in runs), "total": statistics.median(r[0] for r in runs), **per_sentence}
 
-    table = {(regime, name): summary(results[regime][name]) for regime in results for name in ("fp32", "auto")}
+    table = {(regime, name): summary(results[regime][name]) for regime in results for name in PATHS}
     lines = [
         "## End-to-end synthesis, full-size shapes (`benchmarks/bench_e2e_infer.py`)",
         "",
@@ -199,24 +207,32 @@ def main() -> None:
     ]
     for regime in ("repeated", "new"):
         base = table[(regime, "fp32")]
-        for name, label in (("fp32", "fp32 (exact)"), ("auto", "fast CPU path")):
-            row = table[(regime, name)]
+        for name in ("fp32", "auto", "int8"):
+            row, label = table[(regime, name)], LABELS[name]
+            if name == "int8" and tts["int8"]._decoder_dtype != torch.int8:
+                label += " (no int8 decoder on this CPU: bf16)"
             lo, hi = row["rtf_range"]
             lines.append(
                 f"| {regime} | {label} | {row['audio']:.2f} | {row['total']:.2f} | {row['rtf']:.3f} ({lo:.3f}–{hi:.3f}) | "
                 f"{base['rtf'] / row['rtf']:.2f} | {row['ttfa']:.2f} | {row['frontend'] * 1e3:.1f} | {row['features'] * 1e3:.1f} | "
                 f"{row['acoustic'] * 1e3:.1f} | {row['vocoder'] * 1e3:.1f} |"
             )
-    rep, new = table[("repeated", "auto")], table[("new", "auto")]
-
     def verdict(value: float, goal: float) -> str:
         return f"{'met' if value <= goal else 'MISSED'} ({value:.3f})"
 
+    lines.append("")
+    for name in ("auto", "int8"):
+        rep, new = table[("repeated", name)], table[("new", name)]
+        lines += [
+            f"- {LABELS[name]}: goal RTF ≤ 0.18: repeated text {verdict(rep['rtf'], 0.18)}; new text "
+            f"{verdict(new['rtf'], 0.18)}. Goal time to first audio ≤ 0.5 s: repeated text {verdict(rep['ttfa'], 0.5)}; "
+            f"new text {verdict(new['ttfa'], 0.5)}.",
+        ]
     lines += [
-        "",
-        f"- Goal RTF ≤ 0.18: repeated text {verdict(rep['rtf'], 0.18)}; new text {verdict(new['rtf'], 0.18)}.",
-        f"- Goal time to first audio ≤ 0.5 s: repeated text {verdict(rep['ttfa'], 0.5)}; new text {verdict(new['ttfa'], 0.5)}.",
         f"- Fast path vs fp32 on the same input with noise off: relative waveform error {rel_err * 100:.2f}% (random weights).",
+        f"- int8 path vs fast path on the same input with noise off (same features and durations, so this is the "
+        f"vocoder's int8 error against bf16): {int8_diff * 100:.3f}%. Random weights leave HiFi-GAN's residual blocks "
+        f"near-silent, so this understates it; `benchmarks/bench_infer.py` measures it at a trained net's weight scale.",
         f"- First call of a fresh process without `TTS.warmup()` (language backends and CPU kernels load): total "
         f"{cold[0]:.2f} s, TTFA {cold[1]:.2f} s (fast path).",
         "- Error note: the int8 encoder changes the features, so the predicted durations and the audio length differ from "

@@ -1,8 +1,13 @@
 """Synthesis speed of the full generator (configs/config_bge_m3.json, random weights) on CPU, 2 threads:
 101 text positions at length_scale 4 (~9.4 s of audio). The baseline is fp32 as trained (weight norm live,
 no_grad, the plain decoder module); then the folded model with the packed fp32 decoder and flow (exact
-path), the previous fast path (plain decoder module under bf16 autocast) and the fast path (packed bf16
-decoder, packed bf16 flow), each with its relative error on the waveform against the baseline.
+path), the previous fast path (plain decoder module under bf16 autocast), the fast path (packed bf16
+decoder, packed bf16 flow) and the int8 path (``TTS(precision="int8")``: the fast path with the decoder's wide
+stages in int8), each with its relative error on the waveform against the baseline.
+
+Random weights understate the decoder's reduced-precision error: HiFi-GAN's N(0, 0.01) init makes its residual
+blocks near-silent. So the decoder alone is also compared with its fp32 module after the residual blocks get
+weights of a trained net's scale (std = gain / sqrt(fan-in)), for bf16 and int8.
 
 The flow's output layers are zero-initialised (the identity) in a fresh model; they get small random
 weights here so that the flow's bf16 error shows up in the measured error as it would in a trained model.
@@ -27,6 +32,8 @@ import torch  # noqa: E402
 
 from melo.config import load_config  # noqa: E402
 from melo.model import build_generator  # noqa: E402
+from melo.model.decoder import ResBlock1  # noqa: E402
+from melo.model.fast_decoder import PackedDecoder, packed_decoder_supported  # noqa: E402
 from melo.model.inference import optimize_for_inference  # noqa: E402
 from melo.text.symbols import DEFAULT_TABLE  # noqa: E402
 
@@ -77,6 +84,10 @@ def main() -> None:
     autocast_s, autocast_dec, autocast_audio = run(module_only, torch.inference_mode, decoder_dtype=torch.bfloat16)
     bf16_s, bf16_dec, bf16_audio = run(fast, torch.inference_mode, decoder_dtype=torch.bfloat16,
                                        flow_dtype=torch.bfloat16, text_dtype=torch.bfloat16)
+    has_int8 = packed_decoder_supported("cpu", torch.int8)
+    if has_int8:
+        int8_s, int8_dec, int8_audio = run(fast, torch.inference_mode, decoder_dtype=torch.int8,
+                                           flow_dtype=torch.bfloat16, text_dtype=torch.bfloat16)
     seconds = fp32_audio.shape[-1] / sr
 
     def rel(a: torch.Tensor) -> float:
@@ -92,6 +103,9 @@ def main() -> None:
          rel(autocast_audio)),
         ("**fast path**: folded, packed bf16 text encoder, flow and decoder", bf16_s, bf16_dec, rel(bf16_audio)),
     ]
+    if has_int8:
+        rows.append(("**int8 path**: the fast path, decoder stages of >= 64 channels in int8", int8_s, int8_dec,
+                     rel(int8_audio)))
     lines = [
         f"## Synthesis speed (full config, random weights, CPU, {THREADS} thread{'s' if THREADS > 1 else ''})",
         "",
@@ -114,13 +128,44 @@ def main() -> None:
         "The decoder's convolutions need ~56 GFLOP per second of 44.1 kHz audio (54 in the residual blocks, 2 in "
         "the upsampling layers); this CPU's bf16 peak on 2 cores is ~430 GFLOP/s (AVX512-BF16, no AMX), so ~0.13 s "
         "per second of audio is the floor for any bf16 decoder here. The packed decoder's large bf16 convolutions "
-        "run at 410-440 GFLOP/s (profiled); see melo/model/fast_decoder.py.",
+        "run at 410-440 GFLOP/s (profiled); see melo/model/fast_decoder.py. The int8 path's wide stages (~85% of "
+        "the arithmetic) run oneDNN's int8 convolutions, ~1.9x bf16's rate alone on this CPU (AVX512-VNNI), less "
+        "the per-call quantization of their inputs.",
     ]
+    lines += decoder_error_at_trained_scale(fast.dec, config) if has_int8 else []
     text = "\n".join(lines) + "\n"
     out = ROOT / "benchmarks" / "results" / "model_infer.md"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     print(text)
+
+
+def decoder_error_at_trained_scale(folded, config) -> list[str]:
+    """The decoder (``folded``: weight norm folded) alone against its fp32 module, residual blocks at a trained
+    net's weight scale."""
+    lines = [
+        "",
+        "Decoder alone against its fp32 module, 203 frames (2.36 s), residual-block weights drawn with "
+        "std = gain / sqrt(fan-in) (random init: N(0, 0.01)):",
+        "",
+        "| gain | bf16 decoder error | int8 decoder error |",
+        "|---:|---:|---:|",
+    ]
+    z = torch.randn(1, config.model.inter_channels, 203, generator=torch.Generator().manual_seed(3))
+    g = torch.randn(1, config.model.gin_channels, 1, generator=torch.Generator().manual_seed(1))
+    for gain in (0.5, 1.0, 1.5):
+        dec = copy.deepcopy(folded)
+        with torch.no_grad():
+            for block in dec.resblocks:
+                if isinstance(block, ResBlock1):
+                    for conv in (*block.convs1, *block.convs2):
+                        conv.weight.normal_(0.0, gain / (conv.in_channels * conv.kernel_size[0]) ** 0.5)
+        with torch.inference_mode():
+            ref = dec(z, g)
+            errs = [float(torch.linalg.vector_norm(PackedDecoder(dec, dtype)(z, g) - ref) / torch.linalg.vector_norm(ref))
+                    for dtype in (torch.bfloat16, torch.int8)]
+        lines.append(f"| {gain:g} | {errs[0]:.2e} | {errs[1]:.2e} |")
+    return lines
 
 
 if __name__ == "__main__":
