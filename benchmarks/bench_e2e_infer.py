@@ -90,17 +90,20 @@ def build(threads: int):
     torch.manual_seed(0)
     with tempfile.TemporaryDirectory() as tmp:
         tokenizer = AutoTokenizer.from_pretrained(build_tiny_encoder(Path(tmp) / "tok"))
-    enc_cfg = XLMRobertaConfig(
-        vocab_size=250002, hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, intermediate_size=4096,
-        max_position_embeddings=8194, type_vocab_size=1, pad_token_id=1, bos_token_id=0, eos_token_id=2,
-    )
+    def bge_m3_shapes() -> XLMRobertaConfig:
+        # a new config per encoder: preparing an encoder drops its unused top layers and sets its config's
+        # num_hidden_layers to match, so a shared config would give the next encoder fewer layers
+        return XLMRobertaConfig(
+            vocab_size=250002, hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, intermediate_size=4096,
+            max_position_embeddings=8194, type_vocab_size=1, pad_token_id=1, bos_token_id=0, eos_token_id=2,
+        )
     config = load_config("configs/config_bge_m3.json")
     tts, features = {}, {}
     for precision in PATHS:
         feature_precision = "fp32" if precision == "fp32" else "int8"
         if feature_precision not in features:  # one encoder per precision (it keeps no state between calls)
             torch.manual_seed(0)
-            encoder = XLMRobertaModel(enc_cfg).eval()
+            encoder = XLMRobertaModel(bge_m3_shapes()).eval()
             features[feature_precision] = FeatureExtractor.from_components(
                 tokenizer, encoder, name="bge-m3 shapes (random)", layer=-3, device="cpu", precision=feature_precision
             )
