@@ -16,8 +16,9 @@ sentence length: oneDNN compiles kernels for a handful of widths once (``PackedD
 of ~65 kernels (~0.1 s on 2 cores) for every new length, and the weights are kept reordered for each width.
 
 Same math as ``Generator.forward``: in fp32 the outputs agree to float rounding (tested); in bf16 the
-activations and weights are bf16 and the relative waveform error against fp32 is measured in
-``benchmarks/bench_infer.py``. Inference only (no autograd), CPU only; built from folded weights, so build
+activations and weights are bf16, and in the int8 form (``PackedDecoder(generator, torch.int8)``) the wide stages'
+convolutions take int8 weights and per-call uint8 inputs; the relative waveform error against fp32 of both is
+measured in ``benchmarks/bench_infer.py``. Inference only (no autograd), CPU only; built from folded weights, so build
 it after ``SynthesizerTrn.prepare_for_inference`` and rebuild it if the weights change.
 """
 

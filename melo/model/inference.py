@@ -50,7 +50,8 @@ def optimize_for_inference(model: SynthesizerTrn) -> SynthesizerTrn:
     ``model.infer(..., decoder_dtype=fast_decoder_dtype(device), flow_dtype=fast_flow_dtype(device),
     text_dtype=fast_text_dtype(device))`` for the fast path; on CPU the decoder then runs as a fused channels-last
     :class:`~melo.model.fast_decoder.PackedDecoder`
-    (the error against fp32 is measured in benchmarks/bench_infer.py)."""
+    (the error against fp32 is measured in benchmarks/bench_infer.py). ``decoder_dtype=torch.int8`` (CPU; see
+    ``int8_decoder_supported``) runs its wide stages in int8: faster still, opt-in (``TTS(precision="int8")``)."""
     model.prepare_for_inference()
     log.debug("prepared generator for inference (weight norm folded)")
     return model
