@@ -287,7 +287,7 @@ def _quantize(x: torch.Tensor) -> tuple[torch.Tensor, float, int]:
     lo, hi = min(float(x.amin()), 0.0), max(float(x.amax()), 0.0)
     scale = (hi - lo) / 255 or 1.0
     if not math.isfinite(scale):
-        raise FloatingPointError("int8 decoder: the activations are not finite")
+        raise RuntimeError("int8 decoder: the activations are not finite (NaN or inf in the weights or the latent)")
     zero = min(255, max(0, round(-lo / scale)))
     q = torch.quantize_per_tensor(x, scale, zero, torch.quint8)
     # the same bytes as a plain uint8 tensor (what oneDNN's ops take); Tensor.view(torch.uint8) stays "quantized"
