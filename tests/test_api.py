@@ -172,6 +172,14 @@ def test_int8_precision_decodes_int8_on_cpu_and_other_precisions_are_refused(tts
         TTS(trained, device="cpu", precision="int4")
 
 
+def test_int8_precision_falls_back_to_the_fast_path_without_an_int8_decoder(trained: Path, monkeypatch) -> None:
+    import melo.model.inference
+
+    monkeypatch.setattr(melo.model.inference, "int8_decoder_supported", lambda device: False)
+    tts = TTS(trained, device="cpu", precision="int8")
+    assert tts._decoder_dtype == melo.model.inference.fast_decoder_dtype("cpu")
+
+
 def test_cli_lists_speakers_and_writes_a_wav(trained: Path, tmp_path: Path) -> None:
     run = [sys.executable, "-m", "melo.infer", "--model", str(trained)]
     r = subprocess.run(run + ["--list-speakers"], capture_output=True, text=True, timeout=300, cwd=REPO)

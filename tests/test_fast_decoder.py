@@ -417,3 +417,16 @@ def test_model_decodes_int8_only_when_prepared_on_cpu():
         reference, int8 = gen.decode(z, g), gen.decode(z, g, torch.int8)
     assert gen._packed_decoders[torch.int8].signal_dtypes[0] == torch.float32  # the 64-channel stage is int8
     assert 0 < rel_error(int8, reference) < 0.04
+
+
+def test_int8_decoder_needs_vnni(monkeypatch):
+    """Without VNNI, oneDNN's int8 convolutions are no faster and can saturate: int8 is not offered there."""
+    monkeypatch.setattr(fast_decoder, "cpu_has_vnni", lambda: False)
+    fast_decoder._cpu_supports.cache_clear()
+    try:
+        assert not packed_decoder_supported("cpu", torch.int8)
+        assert packed_decoder_supported("cpu", torch.float32)
+        with pytest.raises(RuntimeError, match="quantized convolutions"):
+            PackedDecoder(small_generator(), torch.int8)
+    finally:
+        fast_decoder._cpu_supports.cache_clear()

@@ -51,14 +51,14 @@ INT8_MIN_CHANNELS = 64
 
 def packed_decoder_supported(device: torch.device | str, dtype: torch.dtype) -> bool:
     """Whether :class:`PackedDecoder` can run here: CPU with oneDNN, fp32, bf16 (needs CPU support) or int8
-    (needs oneDNN's quantized convolutions; fast on CPUs with VNNI)."""
+    (needs oneDNN's quantized convolutions and a CPU with VNNI)."""
     return torch.device(device).type == "cpu" and _cpu_supports(dtype)
 
 
 @functools.lru_cache(maxsize=None)
 def _cpu_supports(dtype: torch.dtype) -> bool:  # asked on every synthesis call: probe once per dtype
     if dtype == torch.int8:
-        return _cpu_supports(torch.float32) and _has_qconv()
+        return _cpu_supports(torch.float32) and _has_qconv() and cpu_has_vnni()
     if dtype not in (torch.float32, torch.bfloat16):
         return False
     if not torch.backends.mkldnn.is_available():
@@ -78,6 +78,17 @@ def _has_qconv() -> bool:
     try:
         return bool(ops.qconv_prepack and ops.qconv2d_pointwise and ops.qconv2d_pointwise.binary)
     except (AttributeError, RuntimeError):
+        return False
+
+
+@functools.lru_cache(maxsize=None)
+def cpu_has_vnni() -> bool:
+    """Whether the CPU has int8 dot-product units (AVX512-VNNI, which AMX CPUs also have). Without them oneDNN's
+    int8 convolutions are no faster than bf16 and sum u8 x s8 pairs in 16 bits, which can saturate."""
+    probe = getattr(torch.cpu, "_is_vnni_supported", None)
+    try:
+        return bool(probe()) if probe is not None else False
+    except RuntimeError:
         return False
 
 
@@ -351,8 +362,9 @@ class PackedDecoder:
     ``dtype``: ``torch.float32`` (exact to rounding), ``torch.bfloat16`` (CPUs with bf16 support) or ``torch.int8``:
     the stages with at least ``INT8_MIN_CHANNELS`` channels (their upsampling layer and residual blocks; ~85% of
     the arithmetic of HiFi-GAN v1) run int8 convolutions over fp32 signals, the rest in bf16 where the CPU has it
-    (else fp32). Measured in ``benchmarks/bench_infer.py``: int8 runs ~2x bf16's rate on CPUs with VNNI, and on
-    random weights its error is of the order of bf16's; on a trained voice, listen before you ship it.
+    (else fp32). Needs a CPU with VNNI. Measured in ``benchmarks/bench_infer.py``: int8 convolutions run at ~2x
+    bf16's rate, and on random weights its error is of the order of bf16's; on a trained voice, listen before you
+    ship it.
     ``bucket``: the granule in frames: inputs are zero-padded to a multiple of it, and every tile is a whole
     number of granules. ``tile_granules``: granules in a full tile (a power of 2; 32 x 8 frames is ~3 s of
     audio); the rest of a signal is covered by one tile per set bit of its granule count, so each layer runs
@@ -362,7 +374,7 @@ class PackedDecoder:
     def __init__(self, generator: Generator, dtype: torch.dtype = torch.bfloat16, bucket: int = 8,
                  tile_granules: int = 32) -> None:
         if not packed_decoder_supported("cpu", dtype):
-            need = {torch.bfloat16: " and bf16 support", torch.int8: " and quantized convolutions"}.get(dtype, "")
+            need = {torch.bfloat16: " and bf16 support", torch.int8: " and quantized convolutions (and a CPU with VNNI)"}.get(dtype, "")
             raise RuntimeError(f"PackedDecoder needs a CPU PyTorch build with oneDNN{need}")
         device = next(generator.parameters()).device
         if device.type != "cpu":

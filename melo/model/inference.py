@@ -27,8 +27,8 @@ def fast_decoder_dtype(device: torch.device | str) -> torch.dtype:
 
 
 def int8_decoder_supported(device: torch.device | str) -> bool:
-    """Whether ``decoder_dtype=torch.int8`` can run on ``device``: CPUs whose PyTorch has oneDNN's quantized
-    convolutions (fast on CPUs with VNNI: AVX512-VNNI, AVX-VNNI or AMX)."""
+    """Whether ``decoder_dtype=torch.int8`` can run on ``device``: CPUs with VNNI (AVX512-VNNI; AMX CPUs have it
+    too) whose PyTorch has oneDNN's quantized convolutions."""
     return packed_decoder_supported(device, torch.int8)
 
 
