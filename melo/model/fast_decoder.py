@@ -374,7 +374,8 @@ class PackedDecoder:
     def __init__(self, generator: Generator, dtype: torch.dtype = torch.bfloat16, bucket: int = 8,
                  tile_granules: int = 32) -> None:
         if not packed_decoder_supported("cpu", dtype):
-            need = {torch.bfloat16: " and bf16 support", torch.int8: " and quantized convolutions (and a CPU with VNNI)"}.get(dtype, "")
+            need = {torch.bfloat16: " and bf16 support",
+                    torch.int8: " and quantized convolutions (and a CPU with VNNI)"}.get(dtype, "")
             raise RuntimeError(f"PackedDecoder needs a CPU PyTorch build with oneDNN{need}")
         device = next(generator.parameters()).device
         if device.type != "cpu":
