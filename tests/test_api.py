@@ -199,3 +199,15 @@ def test_warmup_loads_every_language_backend(tts: TTS) -> None:
 
     tts.warmup()
     assert {"melo.text.korean", "melo.text.english", "melo.text.chinese", "melo.text.japanese"} <= set(sys.modules)
+
+
+def test_cli_precision_choices_are_the_api_ones(capsys) -> None:
+    from melo.api import PRECISIONS
+    from melo.infer import _parse
+
+    assert PRECISIONS == ("auto", "int8", "fp32")
+    for precision in PRECISIONS:
+        assert _parse(["--model", "G.pth", "--text", "hi", "--precision", precision]).precision == precision
+    with pytest.raises(SystemExit):
+        _parse(["--model", "G.pth", "--text", "hi", "--precision", "int4"])
+    assert "invalid choice: 'int4'" in capsys.readouterr().err
