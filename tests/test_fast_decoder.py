@@ -430,3 +430,22 @@ def test_int8_decoder_needs_vnni(monkeypatch):
             PackedDecoder(small_generator(), torch.int8)
     finally:
         fast_decoder._cpu_supports.cache_clear()
+
+
+@needs_int8
+def test_int8_decoder_shares_kept_memory_between_fp32_and_float_stages_without_changing_output():
+    """The int8 form's wide stages keep fp32 signals and its narrow ones bf16/fp32: one role's bytes serve both
+    (different stages), and what a long sentence left there changes nothing for the next one."""
+    gen = int8_generator()
+    g = torch.randn(1, 8, 1)
+    long, short = torch.randn(1, 12, 37), torch.randn(1, 12, 9)
+    fresh = PackedDecoder(gen, torch.int8, bucket=2, tile_granules=4)(short, g)
+    packed = PackedDecoder(gen, torch.int8, bucket=2, tile_granules=4)
+    first_long = packed(long, g)
+    roles = set(packed._buffers)
+    assert all(buffer.dtype == torch.uint8 for buffer in packed._buffers.values())
+    assert torch.equal(packed(short, g), fresh)
+    assert torch.equal(packed(long, g), first_long)
+    floating = PackedDecoder(gen, packed.dtype, bucket=2, tile_granules=4)
+    floating(long, g)
+    assert set(packed._buffers) == roles == set(floating._buffers)  # the float decoder's roles: one buffer each
