@@ -1,5 +1,6 @@
 """The packed bf16 decoder on new and on repeated sentence lengths: tiled (the fast path) against the same
-decoder untiled (every layer over the whole signal), measured in the same run.
+decoder untiled (every layer over the whole signal), measured in the same run; and the tiled int8 form
+(``precision="int8"``) where the CPU has it.
 
 oneDNN compiles convolution kernels per input shape. Untiled, every new length (8-frame bucket) costs a new
 set of ~100 kernels; tiled, every layer runs on a few fixed tile widths compiled once by ``warmup()``.
@@ -25,7 +26,7 @@ import torch  # noqa: E402
 
 from melo.config import load_config  # noqa: E402
 from melo.model import build_generator  # noqa: E402
-from melo.model.fast_decoder import PackedDecoder, cpu_has_bf16  # noqa: E402
+from melo.model.fast_decoder import PackedDecoder, cpu_has_bf16, packed_decoder_supported  # noqa: E402
 from melo.model.inference import optimize_for_inference  # noqa: E402
 from melo.text.symbols import DEFAULT_TABLE  # noqa: E402
 
@@ -40,18 +41,22 @@ def main() -> None:
     torch.manual_seed(0)
     dec = optimize_for_inference(build_generator(config, DEFAULT_TABLE)).dec
     tiled, untiled = PackedDecoder(dec, dtype), PackedDecoder(dec, dtype, tile_granules=0)
+    decoders = {"untiled": untiled, "tiled": tiled}
     started = time.perf_counter()
     tiled.warmup()
     warmup_s = time.perf_counter() - started
+    if packed_decoder_supported("cpu", torch.int8):
+        decoders["int8"] = PackedDecoder(dec, torch.int8)
+        decoders["int8"].warmup()
     untiled(torch.zeros(1, 192, 96), torch.zeros(1, 256, 1))  # first-call setup, at a length not measured
     hop = config.data.hop_length
     sr = config.data.sampling_rate
     g = torch.randn(1, 256, 1, generator=torch.Generator().manual_seed(1))
-    seconds = {"tiled": {"new": 0.0, "repeated": 0.0}, "untiled": {"new": 0.0, "repeated": 0.0}}
+    seconds = {name: {"new": 0.0, "repeated": 0.0} for name in decoders}
     load_before = os.getloadavg()
     for frames in LENGTHS:
         z = torch.randn(1, 192, frames, generator=torch.Generator().manual_seed(frames))
-        for name, decoder in (("untiled", untiled), ("tiled", tiled)):
+        for name, decoder in decoders.items():
             for regime in ("new", "repeated"):
                 start = time.perf_counter()
                 decoder(z, g)
@@ -71,7 +76,10 @@ def main() -> None:
         "| decoder | new length: s per s of audio | repeated length: s per s of audio | new / repeated |",
         "|---|---:|---:|---:|",
     ]
-    for name, label in (("untiled", "untiled (whole signal per layer; baseline)"), ("tiled", "**tiled** (fast path)")):
+    labels = {"untiled": "untiled (whole signal per layer; baseline)", "tiled": "**tiled** (fast path)",
+              "int8": "tiled, int8 form (`precision=\"int8\"`)"}
+    for name in decoders:
+        label = labels[name]
         new, rep = seconds[name]["new"] / audio, seconds[name]["repeated"] / audio
         lines.append(f"| {label} | {new:.3f} | {rep:.3f} | {new / rep:.2f} |")
     ratio_new = seconds["untiled"]["new"] / seconds["tiled"]["new"]
@@ -80,6 +88,11 @@ def main() -> None:
         "",
         f"- Tiled vs untiled, same run: {ratio_new:.2f}x on new lengths, {ratio_rep:.2f}x on repeated lengths.",
         f"- `warmup()` (compiles every tile width's kernels, once per process): {warmup_s:.2f} s.",
+    ]
+    if "int8" in decoders:
+        lines.append(f"- int8 form vs tiled bf16, same run: {seconds['tiled']['new'] / seconds['int8']['new']:.2f}x on new "
+                     f"lengths, {seconds['tiled']['repeated'] / seconds['int8']['repeated']:.2f}x on repeated lengths.")
+    lines += [
         f"- Tiled vs untiled output at 150 frames: relative difference {err:.1e} (0: bit-identical; each output is the "
         "same sum either way). Both agree with the fp32 module to ~0.5% in bf16 and to float rounding in fp32 "
         "(tests/test_fast_decoder.py).",
