@@ -37,6 +37,12 @@ def small_generator(resblock: str = "1", gin: int = 8, seed: int = 0) -> Generat
     return gen
 
 
+def module_output(gen: Generator, z: torch.Tensor, g: torch.Tensor | None) -> torch.Tensor:
+    """The plain module's waveform: what every packed form is compared with."""
+    with torch.inference_mode():
+        return gen(z, g)
+
+
 def rel_error(a: torch.Tensor, b: torch.Tensor) -> float:
     return float(torch.linalg.vector_norm(a - b) / torch.linalg.vector_norm(b))
 
@@ -47,8 +53,7 @@ def test_packed_fp32_decoder_equals_the_module(resblock, with_speaker):
     gen = small_generator(resblock, gin=8 if with_speaker else 0)
     z = torch.randn(2, 12, 23)
     g = torch.randn(2, 8, 1) if with_speaker else None
-    with torch.inference_mode():
-        reference = gen(z, g)
+    reference = module_output(gen, z, g)
     packed = PackedDecoder(gen, torch.float32)(z, g)
     assert packed.shape == reference.shape == (2, 1, 23 * 16) and packed.dtype == torch.float32
     assert float(reference.abs().max()) > 0.03  # a live signal, not a saturated or silent one
@@ -59,8 +64,7 @@ def test_packed_fp32_decoder_equals_the_module(resblock, with_speaker):
 def test_packed_bf16_decoder_is_close_to_fp32():
     gen = small_generator()
     z, g = torch.randn(1, 12, 40), torch.randn(1, 8, 1)
-    with torch.inference_mode():
-        reference = gen(z, g)
+    reference = module_output(gen, z, g)
     err = rel_error(PackedDecoder(gen, torch.bfloat16)(z, g), reference)
     assert 0 < err < 0.03, err
 
@@ -249,8 +253,7 @@ def test_tiles_cover_the_signal_exactly_with_few_widths(per_tile):
 def test_tiled_decoder_equals_the_module_across_tile_boundaries(frames):
     gen = small_generator()
     z, g = torch.randn(2, 12, frames), torch.randn(2, 8, 1)
-    with torch.inference_mode():
-        reference = gen(z, g)
+    reference = module_output(gen, z, g)
     packed = PackedDecoder(gen, torch.float32, bucket=2, tile_granules=4)  # tiles of 8, 4 and 2 frames
     out = packed(z, g)
     assert out.shape == reference.shape
@@ -279,8 +282,7 @@ def test_tile_size_must_be_a_power_of_two():
 def test_untiled_baseline_equals_the_module_and_keeps_no_reordered_weights():
     gen = small_generator()
     z, g = torch.randn(2, 12, 19), torch.randn(2, 8, 1)
-    with torch.inference_mode():
-        reference = gen(z, g)
+    reference = module_output(gen, z, g)
     packed = PackedDecoder(gen, torch.float32, bucket=4, tile_granules=0)
     assert rel_error(packed(z, g), reference) < 1e-5
     assert all(conv.packed is None for conv in packed._convs())
@@ -333,8 +335,7 @@ def test_int8_decoder_is_close_to_fp32_and_quantizes_only_the_wide_stages(resblo
     monkeypatch.setattr(fast_decoder, "cpu_has_bf16", lambda: float_dtype == torch.bfloat16)
     gen = int8_generator(resblock)
     z, g = torch.randn(2, 12, 37), torch.randn(2, 8, 1)
-    with torch.inference_mode():
-        reference = gen(z, g)
+    reference = module_output(gen, z, g)
     packed = PackedDecoder(gen, torch.int8, bucket=2, tile_granules=4)
     assert packed.dtype == float_dtype and packed.signal_dtypes == [torch.float32, torch.float32, float_dtype]
     kinds = [isinstance(up, fast_decoder._QConv) for up in packed.ups]
@@ -353,8 +354,7 @@ def test_int8_decoder_is_close_to_fp32_and_quantizes_only_the_wide_stages(resblo
 def test_int8_decoder_tiled_and_untiled_agree_and_survive_warmup():
     gen = int8_generator()
     z, g = torch.randn(1, 12, 29), torch.randn(1, 8, 1)
-    with torch.inference_mode():
-        reference = gen(z, g)
+    reference = module_output(gen, z, g)
     tiled = PackedDecoder(gen, torch.int8, bucket=2, tile_granules=4)
     tiled.warmup()
     untiled = PackedDecoder(gen, torch.int8, bucket=2, tile_granules=0)

@@ -249,8 +249,7 @@ class _QConv(_Conv):
         q = torch.round(w / scales.view(-1, 1, 1, 1)).clamp_(-127, 127).to(torch.int8).contiguous(memory_format=_CL)
         return cls(
             weight=q, bias=None if conv.bias is None else conv.bias.float().contiguous(), padding=conv.padding,
-            stride=conv.stride, dilation=conv.dilation, phases=conv.phases, lead=conv.lead,
-            packed=None if conv.packed is None else {}, scales=scales.contiguous(),
+            stride=conv.stride, dilation=conv.dilation, phases=conv.phases, lead=conv.lead, scales=scales.contiguous(),
             zeros=torch.zeros(len(scales), dtype=torch.long),
         )
 
