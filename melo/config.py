@@ -371,11 +371,9 @@ class Config:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 
     def save(self, path: str | Path) -> None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(self.to_json() + "\n", encoding="utf-8")
-        tmp.replace(path)
+        from melo.files import write_bytes_atomic
+
+        write_bytes_atomic(path, (self.to_json() + "\n").encode("utf-8"))
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any], source: str = "<config>") -> "Config":
