@@ -123,7 +123,8 @@ class SpeechEvaluation:
 
 def _choose_lines(dataset: TextAudioDataset, count: int) -> list[_Line]:
     """``count`` lines, taking each language in turn and, within a language, the first line of a sentence not
-    chosen yet (several readings of one sentence would make closed-set identification trivial)."""
+    chosen yet (several readings of one sentence would make closed-set identification trivial) by the speaker
+    chosen least so far."""
     by_language: dict[str, list[_Line]] = {}
     manifest = dataset.manifest
     for index, item in enumerate(manifest.items):
@@ -132,13 +133,15 @@ def _choose_lines(dataset: TextAudioDataset, count: int) -> list[_Line]:
         by_language.setdefault(language, []).append(_Line(index, item.text, language, item.speaker))
     chosen: list[_Line] = []
     texts: set[str] = set()
+    speakers: Counter[str] = Counter()
     while len(chosen) < count and any(by_language.values()):
         for queue in by_language.values():
             if queue and len(chosen) < count:
-                line = next((x for x in queue if x.text not in texts), queue[0])
+                line = min(queue, key=lambda x: (x.text in texts, speakers[x.speaker]))  # first of the best
                 queue.remove(line)
                 chosen.append(line)
                 texts.add(line.text)
+                speakers[line.speaker] += 1
     return sorted(chosen, key=lambda line: line.index)
 
 
