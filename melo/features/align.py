@@ -1,5 +1,8 @@
 """Token -> phone alignment through character offsets. Pure functions: no model, no tokenizer.
 
+Importing it loads no torch: the pooling and blank rules are numpy (``*_array``), and the torch forms the
+extractor uses wrap them, so the torch-free ONNX runtime (:mod:`melo.onnx`) shares the very same rules.
+
 The rules, in one place:
 
 * **Token spans.** A token owns the characters of its offset span in the normalised text, minus
@@ -24,7 +27,7 @@ The rules, in one place:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Collection, Sequence
 
 import numpy as np
 
@@ -33,15 +36,25 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PhoneTokens",
+    "Tokenized",
+    "WINDOW_OVERLAP_FRACTION",
+    "encoder_windows",
     "expand_to_sequence",
+    "expand_to_sequence_array",
     "phone_token_indices",
     "pool_phone_features",
+    "pool_phone_features_array",
+    "pooling_weights",
     "token_char_spans",
+    "tokenize",
     "window_starts",
     "pick_windows",
 ]
 
 WORD_MARKER = "▁"
+
+WINDOW_OVERLAP_FRACTION = 4
+"""Consecutive windows of a too-long input share ``window // WINDOW_OVERLAP_FRACTION`` tokens."""
 
 
 def token_char_spans(
@@ -59,6 +72,30 @@ def token_char_spans(
             end -= 1
         spans.append((start, end))
     return spans
+
+
+@dataclass(frozen=True)
+class Tokenized:
+    """One utterance's content tokens (no ``<s>``/``</s>``) with the characters each owns."""
+
+    text: str
+    ids: tuple[int, ...]
+    pieces: tuple[str, ...]
+    spans: tuple[tuple[int, int], ...]
+    unknown: tuple[bool, ...]
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def tokenize(backend: Any, text: str, special_ids: Collection[int], unk_id: int | None) -> Tokenized:
+    """``text``'s content tokens from a fast tokenizer's backend (``tokenizers.Tokenizer``; no special tokens
+    added) with the characters each owns (:func:`token_char_spans`)."""
+    encoding = backend.encode(text, add_special_tokens=False)
+    ids = tuple(int(i) for i in encoding.ids)
+    pieces = tuple(encoding.tokens)
+    spans = token_char_spans(text, encoding.offsets, pieces, [i in special_ids for i in ids])
+    return Tokenized(text=text, ids=ids, pieces=pieces, spans=tuple(spans), unknown=tuple(i == unk_id for i in ids))
 
 
 @dataclass(frozen=True)
@@ -95,40 +132,52 @@ def phone_token_indices(word_spans: Sequence[tuple[int, int]], token_spans: Sequ
     return PhoneTokens(indices=tuple(indices), nearest=tuple(nearest))
 
 
+def pooling_weights(phone_tokens: PhoneTokens, n_tokens: int) -> np.ndarray:
+    """The ``(n_phones, n_tokens)`` float32 averaging matrix: row ``i`` holds ``1 / k`` at phone ``i``'s ``k`` tokens.
+    One matmul with it pools however many tokens a phone has."""
+    weights = np.zeros((len(phone_tokens.indices), n_tokens), dtype=np.float32)
+    for i, hits in enumerate(phone_tokens.indices):
+        if hits:
+            weights[i, list(hits)] = 1.0 / len(hits)
+    return weights
+
+
+def pool_phone_features_array(token_states: np.ndarray, phone_tokens: PhoneTokens) -> np.ndarray:
+    """:func:`pool_phone_features` on a numpy ``(T, H)`` array (the torch-free runtime's path)."""
+    return pooling_weights(phone_tokens, token_states.shape[0]).astype(token_states.dtype, copy=False) @ token_states
+
+
 def pool_phone_features(token_states: "torch.Tensor", phone_tokens: PhoneTokens) -> "torch.Tensor":
     """``(T, H)`` token hidden states -> ``(n_phones, H)``: the mean over each phone's tokens."""
     import torch
 
-    n_phones = len(phone_tokens.indices)
-    hidden = token_states.shape[1]
-    if n_phones == 0:
-        return token_states.new_zeros(0, hidden)
-    # A (n_phones, T) averaging matrix keeps this one matmul however many tokens a phone has.
-    weights = torch.zeros(n_phones, token_states.shape[0], dtype=token_states.dtype)
-    for i, hits in enumerate(phone_tokens.indices):
-        if hits:
-            weights[i, list(hits)] = 1.0 / len(hits)
-    return weights @ token_states  # (n_phones, H)
+    weights = torch.from_numpy(pooling_weights(phone_tokens, token_states.shape[0]))
+    return weights.to(token_states.dtype) @ token_states  # (n_phones, H)
 
 
-def expand_to_sequence(phone_features: "torch.Tensor", phone_index: np.ndarray) -> "torch.Tensor":
-    """``(n_phones, H)`` -> ``(H, n)`` over the model's sequence (``PhoneSequence.phone_index``).
+def expand_to_sequence_array(phone_features: np.ndarray, phone_index: np.ndarray) -> np.ndarray:
+    """``(n_phones, H)`` -> ``(H, n)`` over the model's sequence (``PhoneSequence.phone_index``), in numpy.
 
     Real phones take their own feature; blanks (index -1) the mean of their neighbours' (module doc).
     """
-    import torch
-
-    n = len(phone_index)
-    hidden = phone_features.shape[1]
-    out = phone_features.new_zeros(n, hidden)
-    index = torch.as_tensor(np.asarray(phone_index), dtype=torch.long)
+    index = np.asarray(phone_index, dtype=np.int64)
+    n = len(index)
+    out = np.zeros((n, phone_features.shape[1]), dtype=phone_features.dtype)
     real = index >= 0
     out[real] = phone_features[index[real]]
-    for k in torch.nonzero(~real).flatten().tolist():
+    for k in np.flatnonzero(~real).tolist():
         neighbours = [j for j in (k - 1, k + 1) if 0 <= j < n and index[j] >= 0]
         if neighbours:
-            out[k] = out[neighbours].mean(dim=0)
-    return out.T.contiguous()  # (H, n)
+            out[k] = out[neighbours].mean(axis=0)
+    return np.ascontiguousarray(out.T)  # (H, n)
+
+
+def expand_to_sequence(phone_features: "torch.Tensor", phone_index: np.ndarray) -> "torch.Tensor":
+    """:func:`expand_to_sequence_array` on a torch ``(n_phones, H)`` tensor; the result is on its device."""
+    import torch
+
+    expanded = expand_to_sequence_array(phone_features.detach().cpu().numpy(), phone_index)
+    return torch.from_numpy(expanded).to(phone_features.device)
 
 
 def window_starts(n_tokens: int, window: int, overlap: int) -> list[int]:
@@ -142,6 +191,11 @@ def window_starts(n_tokens: int, window: int, overlap: int) -> list[int]:
     starts = list(range(0, n_tokens - window, stride))
     starts.append(n_tokens - window)
     return starts
+
+
+def encoder_windows(n_tokens: int, max_tokens: int) -> list[int]:
+    """The windows an utterance of ``n_tokens`` is encoded in by an encoder taking ``max_tokens`` content tokens."""
+    return window_starts(n_tokens, max_tokens, max_tokens // WINDOW_OVERLAP_FRACTION)
 
 
 def pick_windows(n_tokens: int, starts: Sequence[int], window: int) -> np.ndarray:

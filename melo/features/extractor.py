@@ -6,8 +6,8 @@ The normalised text of an utterance is tokenised once with character offsets and
 ``melo.text.sequence.to_sequence`` (rules in ``melo.features.align``).
 
 Inputs longer than the encoder's positions (8192 tokens for bge-m3) are encoded in overlapping windows
-of the maximum length; consecutive windows share a quarter of a window and each token takes its hidden
-state from the window where it sits farthest from the edges. Features are returned as float32 on CPU;
+of the maximum length (``melo.features.align.encoder_windows``); consecutive windows share a quarter of a
+window and each token takes its hidden state from the window where it sits farthest from the edges. Features are returned as float32 on CPU;
 callers store them as float16 (``.half()``: 2 bytes x 1024 = 2 KiB per position for bge-m3).
 """
 
@@ -21,12 +21,13 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from melo.features.align import (
     PhoneTokens,
+    Tokenized,
+    encoder_windows,
     expand_to_sequence,
     phone_token_indices,
     pick_windows,
     pool_phone_features,
-    token_char_spans,
-    window_starts,
+    tokenize,
 )
 from melo.features.loading import (
     ModelSource,
@@ -55,23 +56,6 @@ TRACED_PRECISIONS = frozenset({"int8", "bf16"})
 
 ALIGNMENT_VERSION = 1
 """Bumped whenever the alignment or blank rule changes; part of :meth:`FeatureExtractor.fingerprint`."""
-
-WINDOW_OVERLAP_FRACTION = 4
-"""Consecutive windows of a too-long input share ``window // WINDOW_OVERLAP_FRACTION`` tokens."""
-
-
-@dataclass(frozen=True)
-class Tokenized:
-    """One utterance's content tokens (no ``<s>``/``</s>``) with the characters each owns."""
-
-    text: str
-    ids: tuple[int, ...]
-    pieces: tuple[str, ...]
-    spans: tuple[tuple[int, int], ...]
-    unknown: tuple[bool, ...]
-
-    def __len__(self) -> int:
-        return len(self.ids)
 
 
 @dataclass(frozen=True)
@@ -242,17 +226,10 @@ class FeatureExtractor:
     # -- tokenisation ------------------------------------------------------------------------------
 
     def tokenize(self, text: str) -> Tokenized:
-        encoding = self.tokenizer.backend_tokenizer.encode(text, add_special_tokens=False)
-        ids = tuple(int(i) for i in encoding.ids)
-        pieces = tuple(encoding.tokens)
-        special = [i in self._special_ids for i in ids]
-        spans = token_char_spans(text, encoding.offsets, pieces, special)
-        unk = self.tokenizer.unk_token_id
-        return Tokenized(text=text, ids=ids, pieces=pieces, spans=tuple(spans), unknown=tuple(i == unk for i in ids))
+        return tokenize(self.tokenizer.backend_tokenizer, text, self._special_ids, self.tokenizer.unk_token_id)
 
     def _windows(self, n_tokens: int) -> list[int]:
-        window = self.max_tokens
-        return window_starts(n_tokens, window, window // WINDOW_OVERLAP_FRACTION)
+        return encoder_windows(n_tokens, self.max_tokens)
 
     # -- encoding ----------------------------------------------------------------------------------
 
