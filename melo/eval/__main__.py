@@ -84,11 +84,11 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return _run(args)
-    except (InputError, MissingExtraError) as e:
-        print(f"error: {e}", file=sys.stderr)
+    except InputError as e:  # one line per problem (a filelist may have several)
+        print("\n".join(f"error: {line}" for line in str(e).splitlines()), file=sys.stderr)
         return 2
-    except (ValueError, FileNotFoundError, RuntimeError) as e:  # a checkpoint that is not one, a bad device, ...
-        print(f"error: {e}", file=sys.stderr)
+    except (MissingExtraError, ValueError, FileNotFoundError, RuntimeError) as e:  # a checkpoint that is not one, ...
+        print(f"error: {' '.join(str(e).split())}", file=sys.stderr)  # one line, whatever the message holds
         return 2
 
 
