@@ -1,0 +1,109 @@
+"""English readings of the language-independent entities (:mod:`melo.text.entities`).
+
+* measures: 5km -> five kilometers, 1 kg -> one kilogram, -10°F -> minus ten degrees Fahrenheit,
+  100km/h -> one hundred kilometers per hour, 2x -> two times;
+* ranges: 20-25°C -> twenty to twenty-five degrees Celsius; fractions: 1/2 -> one half, 3/4 -> three
+  quarters, 2 1/2 and 2½ -> two and a half; dates 3/15 -> March fifteenth;
+* powers: 2^5 -> two to the power of five, x^2 -> x squared; phone numbers digit by digit in groups;
+* addresses: dot, at, slash, colon; short or vowel-less parts spelled (WWW, UK).
+"""
+
+from __future__ import annotations
+
+from melo.text.en_numbers import MONTHS, cardinal, decimal, digits, ordinal
+from melo.text.entities import (
+    Address,
+    AddressNames,
+    Entity,
+    Fraction,
+    Measure,
+    Number,
+    Phone,
+    PhoneNames,
+    Power,
+    Range,
+    SlashDate,
+    read_address,
+    read_phone,
+)
+from melo.text.units import Unit
+
+__all__ = ["READER", "EnglishEntityReader", "fraction_words"]
+
+_ADDRESS = AddressNames(
+    separators={".": "dot", "@": "at", "/": "slash", ":": "colon", "-": "dash", "_": "underscore", "~": "tilde",
+                "?": "question mark", "=": "equals", "&": "and", "#": "hash", "+": "plus", "%": "percent"},
+    words={},
+    spell=str.upper,
+    digits=digits,
+    joiner=" ",
+)
+_PHONE = PhoneNames(digits="zero one two three four five six seven eight nine", plus="plus", group_separator=", ",
+                    digit_joiner=" ")
+
+
+def _number(n: Number) -> str:
+    words = decimal(f"{n.integer}.{n.decimals}") if n.decimals else cardinal(int(n.integer))
+    return ("minus " if n.negative else "") + words
+
+
+def _with_unit(words: str, unit: Unit | None, one: bool = False) -> str:
+    if unit is None:
+        return words
+    return (unit.en_one if one else unit.en_many).format(n=words)
+
+
+def fraction_words(numerator: int, denominator: int) -> str:
+    """1/2 -> one half, 3/4 -> three quarters, 2/3 -> two thirds."""
+    if denominator == 2:
+        name = "half" if numerator == 1 else "halves"
+    elif denominator == 4:
+        name = "quarter" if numerator == 1 else "quarters"
+    else:
+        name = ordinal(denominator) + ("s" if numerator > 1 else "")
+    return f"{cardinal(numerator)} {name}"
+
+
+def _fraction(f: Fraction) -> str:
+    num, den = int(f.numerator), int(f.denominator)
+    if f.whole:
+        part = "a half" if (num, den) == (1, 2) else "a quarter" if (num, den) == (1, 4) else fraction_words(num, den)
+        words = f"{cardinal(int(f.whole))} and {part}"
+    else:
+        words = fraction_words(num, den)
+    return _with_unit(words, f.unit)
+
+
+def _power(p: Power) -> str:
+    base = (decimal(p.base) if "." in p.base else cardinal(int(p.base))) if p.base[0].isdigit() else p.base
+    if p.exponent == "2":
+        return f"{base} squared"
+    if p.exponent == "3":
+        return f"{base} cubed"
+    exponent = ("minus " if p.exponent.startswith("-") else "") + cardinal(int(p.exponent.lstrip("-")))
+    return f"{base} to the power of {exponent}"
+
+
+class EnglishEntityReader:
+    pad = " "
+
+    def read(self, entity: Entity, after: str) -> tuple[str, int]:
+        v = entity.value
+        if isinstance(v, Measure):
+            return _with_unit(_number(v.number), v.unit, one=v.number.is_one), 0
+        if isinstance(v, Range):
+            return _with_unit(f"{_number(v.low)} to {_number(v.high)}", v.unit), 0
+        if isinstance(v, Fraction):
+            return _fraction(v), 0
+        if isinstance(v, SlashDate):
+            return f"{MONTHS[v.month - 1]} {ordinal(v.day)}", 0
+        if isinstance(v, Power):
+            return _power(v), 0
+        if isinstance(v, Phone):
+            return read_phone(v, _PHONE), 0
+        if isinstance(v, Address):
+            return read_address(v, _ADDRESS), 0
+        raise TypeError(f"unknown entity {v!r}")
+
+
+READER = EnglishEntityReader()

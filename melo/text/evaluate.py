@@ -1,0 +1,173 @@
+"""Score the frontend on a file of sentences with expected readings (``tests/data/frontend_eval.tsv``).
+
+Each row is ``GROUP<TAB>TAG<TAB>INPUT<TAB>EXPECTED`` (see that file's header). The input is read as the
+API reads it: split into sentences, each one phonemized with the whole row as its paragraph context.
+A row passes when
+
+* EXPECTED is a text: it gives the same (phone, language) sequence as the input, punctuation left out;
+* ``pinyin:SUB=SYLLABLES``: the first occurrence of the Han characters SUB in the normalised text is
+  read with exactly these toned syllables (after sandhi);
+* ``phones:WORD=PHONES``: the first word WORD of the normalised text is read with these phones.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from melo.text.frontend import phonemize
+from melo.text.split import split_sentences
+from melo.text.symbols import PUNCTUATION, validate_language
+from melo.text.types import Phonemes
+
+__all__ = ["EvalRow", "EvalResult", "load_eval_rows", "read_paragraph", "score_row"]
+
+logger = logging.getLogger(__name__)
+
+_PUNCT = frozenset(PUNCTUATION)
+
+
+class EvalFileError(ValueError):
+    """A malformed row in an evaluation file; the message names the file and line."""
+
+
+@dataclass(frozen=True)
+class EvalRow:
+    group: str
+    tag: str | None
+    text: str
+    expected: str
+    line: int
+
+
+@dataclass(frozen=True)
+class EvalResult:
+    row: EvalRow
+    passed: bool
+    got: str
+    want: str
+
+
+def load_eval_rows(path: str | Path) -> list[EvalRow]:
+    """Rows of an evaluation file; ``#`` lines and blank lines are skipped."""
+    rows = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip() or line.startswith("#"):
+            continue
+        fields = line.split("\t")
+        if len(fields) != 4:
+            raise EvalFileError(f"{path}:{number}: expected 4 tab-separated fields (GROUP TAG INPUT EXPECTED), got {len(fields)}")
+        group, tag, text, expected = fields
+        try:
+            language = None if tag == "-" else validate_language(tag)
+        except ValueError as e:
+            raise EvalFileError(f"{path}:{number}: field TAG: {e}") from None
+        rows.append(EvalRow(group, language, text, expected, number))
+    return rows
+
+
+def read_paragraph(text: str, language: str | None = None) -> list[Phonemes]:
+    """``text`` as the API reads it: sentence by sentence, each with the paragraph as its context."""
+    return [phonemize(sentence, language=language, context=text) for sentence in split_sentences(text)]
+
+
+def _spoken(readings: list[Phonemes]) -> list[tuple[str, str]]:
+    return [(p, lang) for ph in readings for p, lang in zip(ph.phones, ph.languages) if p not in _PUNCT]
+
+
+def _show(pairs: list[tuple[str, str]]) -> str:
+    out, last = [], None
+    for phone, lang in pairs:
+        if lang != last:
+            out.append(f"[{lang}]")
+            last = lang
+        out.append(phone)
+    return " ".join(out)
+
+
+def _word_phones(readings: list[Phonemes], word: str) -> tuple[list[str], str] | None:
+    """Phones and span text of the first word of the normalised text that spells ``word``; None if absent."""
+    for ph in readings:
+        i = 0
+        while i < len(ph.phones):
+            span = ph.word_spans[i]
+            j = i
+            while j < len(ph.phones) and ph.word_spans[j] == span:
+                j += 1
+            if ph.normalized[span[0] : span[1]].lower() == word.lower():
+                return list(ph.phones[i:j]), ph.normalized[span[0] : span[1]]
+            i = j
+    return None
+
+
+def _syllables_of(readings: list[Phonemes], han: str) -> list[str] | None:
+    """Toned pinyin syllables the first occurrence of ``han`` in a ZH segment is read with."""
+    for ph in readings:
+        start = ph.normalized.find(han)
+        if start < 0:
+            continue
+        by_position: dict[int, str] = {}
+        i = 0
+        while i < len(ph.phones):
+            span = ph.word_spans[i]
+            j = i
+            while j < len(ph.phones) and ph.word_spans[j] == span:
+                j += 1
+            if ph.languages[i] == "ZH" and span[1] > start and span[0] < start + len(han):
+                syllables, current = [], []
+                for phone, tone in zip(ph.phones[i:j], ph.tones[i:j]):
+                    current.append(phone)
+                    if _is_final(phone):
+                        syllables.append(_pinyin(current) + str(tone))
+                        current = []
+                if len(syllables) == span[1] - span[0]:  # one syllable per Han character
+                    by_position.update(zip(range(span[0], span[1]), syllables))
+            i = j
+        return [by_position.get(k, "?") for k in range(start, start + len(han))]
+    return None
+
+
+def _is_final(phone: str) -> bool:
+    from melo.text.symbols import ZH_FINALS
+
+    return phone in ZH_FINALS
+
+
+_Y_BACK = {"ia": "a", "ie": "e", "iu": "ou", "ian": "an", "iang": "ang", "iong": "ong", "io": "o", "iao": "ao",
+           "v": "u", "ve": "ue", "van": "uan", "vn": "un"}
+_W_BACK = {"ua": "a", "uo": "o", "ui": "ei", "uai": "ai", "uan": "an", "un": "en", "uang": "ang", "ueng": "eng"}
+
+
+def _pinyin(phones: list[str]) -> str:
+    """(initial, final) phones back to written pinyin (``y ia`` -> ``ya``, ``zh ir`` -> ``zhi``)."""
+    if len(phones) == 1:
+        return phones[0]
+    initial, final = phones[0], phones[-1]
+    if initial == "y":
+        final = _Y_BACK.get(final, final)
+    elif initial == "w":
+        final = _W_BACK.get(final, final)
+    elif initial in ("j", "q", "x"):
+        final = {"v": "u", "ve": "ue", "van": "uan", "vn": "un"}.get(final, final)
+    if final in ("ir", "i0"):
+        final = "i"
+    return initial + final
+
+
+def score_row(row: EvalRow) -> EvalResult:
+    readings = read_paragraph(row.text, row.tag)
+    kind, _, spec = row.expected.partition(":")
+    if kind == "pinyin" and "=" in spec:
+        han, _, want = spec.partition("=")
+        got_syllables = _syllables_of(readings, han)
+        got = " ".join(got_syllables) if got_syllables is not None else f"({han} not in the normalised text)"
+        return EvalResult(row, got == want, got, want)
+    if kind == "phones" and "=" in spec:
+        word, _, want = spec.partition("=")
+        found = _word_phones(readings, word)
+        got = " ".join(found[0]) if found else f"({word} not in the normalised text)"
+        return EvalResult(row, got == want, got, want)
+    got_pairs = _spoken(readings)
+    want_pairs = _spoken(read_paragraph(row.expected, row.tag))
+    return EvalResult(row, got_pairs == want_pairs, _show(got_pairs), _show(want_pairs))
