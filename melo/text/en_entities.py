@@ -2,7 +2,7 @@
 
 * measures: 5km -> five kilometers, 1 kg -> one kilogram, -10°F -> minus ten degrees Fahrenheit,
   100km/h -> one hundred kilometers per hour, 2x -> two times;
-* ranges: 20-25°C -> twenty to twenty-five degrees Celsius; fractions: 1/2 -> one half, 3/4 -> three
+* ranges: 20-25°C -> twenty to twenty-five degrees Celsius, 1990-2000 -> nineteen ninety to two thousand; fractions: 1/2 -> one half, 3/4 -> three
   quarters, 2 1/2 and 2½ -> two and a half; dates 3/15 -> March fifteenth;
 * powers: 2^5 -> two to the power of five, x^2 -> x squared; phone numbers digit by digit in groups;
 * addresses: dot, at, slash, colon; short or vowel-less parts spelled (WWW, UK).
@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from melo.text.en_numbers import MONTHS, cardinal, decimal, digits, ordinal
+from melo.text.en_numbers import MONTHS, cardinal, decimal, digits, ordinal, year
 from melo.text.entities import (
     Address,
     AddressNames,
@@ -53,6 +53,14 @@ def _with_unit(words: str, unit: Unit | None, one: bool = False) -> str:
     return (unit.en_one if one else unit.en_many).format(n=words)
 
 
+def _range_end(n: Number, r: Range) -> str:
+    """A year in a range of years (1990-2000: nineteen ninety to two thousand), else the number."""
+    years = r.unit is None and all(
+        e.is_integer and not e.negative and len(e.integer) == 4 and 1100 <= int(e.integer) <= 2099 for e in (r.low, r.high)
+    )
+    return year(int(n.integer)) if years else _number(n)
+
+
 def fraction_words(numerator: int, denominator: int) -> str:
     """1/2 -> one half, 3/4 -> three quarters, 2/3 -> two thirds."""
     if denominator == 2:
@@ -92,7 +100,7 @@ class EnglishEntityReader:
         if isinstance(v, Measure):
             return _with_unit(_number(v.number), v.unit, one=v.number.is_one), 0
         if isinstance(v, Range):
-            return _with_unit(f"{_number(v.low)} to {_number(v.high)}", v.unit), 0
+            return _with_unit(f"{_range_end(v.low, v)} to {_range_end(v.high, v)}", v.unit), 0
         if isinstance(v, Fraction):
             return _fraction(v), 0
         if isinstance(v, SlashDate):

@@ -1,7 +1,7 @@
 """Chinese readings of the language-independent entities (:mod:`melo.text.entities`).
 
 * measures: 10km -> 十公里, 2kg -> 两公斤, -5°C -> 零下五摄氏度, 100km/h -> 每小时一百公里, 30% -> 百分之三十;
-* ranges with 到: 3-5 -> 三到五, 20-25°C -> 二十到二十五摄氏度, 10~30% -> 百分之十到百分之三十;
+* ranges with 到: 3-5 -> 三到五, 2020-2024年 -> 二零二零到二零二四年, 20-25°C -> 二十到二十五摄氏度, 10~30% -> 百分之十到百分之三十;
 * fractions: 1/2 -> 二分之一, 1½ -> 一又二分之一; dates 3/15 -> 三月十五日; powers: 2^10 -> 二的十次方,
   x^2 -> x的平方;
 * phone numbers digit by digit with 1 read 幺 (138-1234-5678 -> 幺三八，幺二三四，五六七八);
@@ -47,12 +47,19 @@ def _number(n: Number, unit: Unit | None = None) -> str:
 
 
 def _measure(n: Number, unit: Unit) -> str:
-    if unit.kind == "temperature" and n.negative:
-        return "零下" + unit.zh.format(n=_number(Number(False, n.integer, n.decimals), unit))
+    if n.negative and unit.kind in ("temperature", "percent"):
+        sign = "零下" if unit.kind == "temperature" else "负"  # 零下五摄氏度, 负百分之五
+        return sign + unit.zh.format(n=_number(Number(False, n.integer, n.decimals), unit))
     return unit.zh.format(n=_number(n, unit))
 
 
-def _range(r: Range) -> str:
+def _is_year(n: Number) -> bool:
+    return n.is_integer and not n.negative and len(n.integer) == 4
+
+
+def _range(r: Range, after: str) -> str:
+    if r.unit is None and after.startswith("年") and _is_year(r.low) and _is_year(r.high):
+        return f"{read_digits(r.low.integer)}到{read_digits(r.high.integer)}"  # 2020-2024年: 二零二零到二零二四年
     if r.unit is None:
         return f"{_number(r.low)}到{_number(r.high)}"
     if r.unit.kind == "percent" or r.low.negative:
@@ -83,7 +90,7 @@ class ChineseEntityReader:
         if isinstance(v, Measure):
             return _measure(v.number, v.unit), 0
         if isinstance(v, Range):
-            return _range(v), 0
+            return _range(v, after), 0
         if isinstance(v, Fraction):
             return _fraction(v), 0
         if isinstance(v, SlashDate):
