@@ -132,8 +132,9 @@ _MONTH_ABBREVIATION_ALONE = re.compile(r"\b(?P<month>" + "|".join(_MONTH_ABBREVI
 _DOTTED_ACRONYM_RE = re.compile(r"\b((?:[A-Za-z]\.){2,})(?=\s|$|[,!?;:])")
 _NUMBER_SIGN_RE = re.compile(r"(?:\bNo\.|#)\s?(?=\d)")
 _HASHTAG_RE = re.compile(r"#(?=[A-Za-z])")
-# 6'2" -> six feet two inches; 6' -> six feet; 55" -> fifty-five inches (an even number of quotes before it)
+# 6'2" and 6 ft 2 in -> six feet two inches; 6' -> six feet; 55" -> fifty-five inches (when not closing a quote)
 _FEET_INCHES_RE = re.compile(r"(?<![0-9.])(?P<feet>[0-9]{1,2})(?:'|′) ?(?P<inches>[0-9]{1,2}(?:\.[0-9])?)(?:\"|″|'')")
+_FEET_INCHES_WORDS_RE = re.compile(r"(?<![0-9.])(?P<feet>[0-9]{1,2}) ?ft\.? ?(?P<inches>[0-9]{1,2}(?:\.[0-9])?) ?in\b")
 _FEET_RE = re.compile(r"(?<![0-9.])(?P<feet>[0-9]{1,2})(?:'|′)(?![0-9A-Za-z'])")
 _INCHES_RE = re.compile(r"(?<![0-9.])(?P<inches>[0-9]{1,3}(?:\.[0-9]+)?)(?:\"|″)(?= [a-z]|[^A-Za-z0-9]|$)")
 _PRODUCT_RE = re.compile(r"(?<=[0-9]) ?[x×*] ?(?=[0-9])|×")
@@ -185,6 +186,8 @@ def _inches(m: re.Match[str]) -> str:
 
 def _read_units(text: str) -> str:
     """Feet and inches (a quote after a number), which the entity recogniser leaves alone."""
+    if "ft" in text:
+        text = _FEET_INCHES_WORDS_RE.sub(_feet_inches, text)
     if "'" not in text and '"' not in text and "′" not in text and "″" not in text:
         return text
     text = _FEET_INCHES_RE.sub(_feet_inches, text)

@@ -20,7 +20,7 @@ from melo.text.types import Phonemes, Segment
 
 __all__ = ["FRONTEND_VERSION", "NothingToPronounceError", "backend", "phonemize"]
 
-FRONTEND_VERSION = 1
+FRONTEND_VERSION = 2
 """Bump whenever a change to normalisation or any G2P changes what a text reads as: preprocessing caches
 of phonemes (and the features built on them) are keyed by it."""
 

@@ -6,7 +6,9 @@ stay distinct). No pronunciation rules are applied and codas are **not neutralis
 and tensification depend on the full coda -- 값이 is said [갑씨], and only the ㅅ of ᆹ tells the model so;
 neutralising ᆹ to ᆸ would lose it -- while the text encoder's transformer sees every neighbour and can
 learn the sound changes from context. Decomposition uses Unicode NFD, which for precomposed syllables is
-the same mapping as ``jamo.hangul_to_jamo`` (tested) and runs in C.
+the same mapping as ``jamo.hangul_to_jamo`` (tested) and runs in C. Optionally
+(``data.korean_coda_classes``, :mod:`melo.text.kr_codas`) a neutralised coda is followed by its class
+symbol (옷도 -> ... ᆺ ᆮ̚ ...), so the codas that sound alike share what the model learns.
 
 What :func:`g2p` reads, each run being one :class:`~melo.text.types.Word`:
 
@@ -22,10 +24,14 @@ What :func:`g2p` reads, each run being one :class:`~melo.text.types.Word`:
 Anything else (digits left over, emoji, other scripts) is not covered. Every tone is 0.
 
 :func:`normalize` reads numbers Sino-Korean (1234 -> 천이백삼십사, 0.5 -> 영 점 오, -3 -> 마이너스 삼),
-and with native numerals (한/두/세/네/스무 ..., 1-99) before native counters (3시 -> 세 시, 2개 -> 두 개);
-time 10:30 -> 열 시 삼십 분; units 5kg -> 오 킬로그램, 30°C -> 삼십 도; dates 2024-03-01 / 2024.3.1 -> 이천이십사 년 삼 월 일 일; 6월/10월 -> 유월/시월; currency ₩ $ € £ ¥ and the symbols % & + @ # = are
-read as words. A number is separated from a following unit by a space (2024년 -> 이천이십사 년) but a
-bare particle stays attached (3은 -> 삼은).
+and with native numerals (한/두/세/네/스무 ..., 1-99) before native counters (3시 -> 세 시, 2개 -> 두 개,
+3조각 -> 세 조각; see :mod:`melo.text.kr_numbers` for 번, 번째 and 대); time 10:30 -> 열 시 삼십 분; dates
+2024-03-01 / 2024.3.1 -> 이천이십사 년 삼 월 일 일; 6월/10월 -> 유월/시월; currency ₩ $ € £ ¥; the symbols
+% & + @ # = × ÷ (3×4=12 -> 삼 곱하기 사는 십이); units, ranges, fractions, phone numbers and addresses
+through :mod:`melo.text.kr_entities` (5kg -> 오 킬로그램, 3~5명 -> 세 명에서 다섯 명, 1/2 -> 이 분의 일,
+010-1234-5678 -> 공일공 일이삼사 오육칠팔). A number is separated from a following unit by a space
+(2024년 -> 이천이십사 년) but a bare particle stays attached (3은 -> 삼은). A caret that is not a power
+(^^, a smile) is silent.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ import re
 import unicodedata
 
 from melo.text.entities import expand_entities
+from melo.text.kr_codas import with_coda_classes
 from melo.text.kr_numbers import read_decimal, read_native, read_ordinal_prefix, read_sino, takes_native
 from melo.text.types import Word
 
@@ -240,14 +247,17 @@ def _zeros(n: int) -> tuple[int, ...]:
 
 
 def g2p(text: str, coda_classes: bool = False) -> list[Word]:
-    """Orthographic jamo per eojeol, letter, Latin run and punctuation mark; tones all 0."""
+    """Orthographic jamo per eojeol, letter, Latin run and punctuation mark; tones all 0.
+
+    ``coda_classes`` adds the class symbol after each neutralised coda (:mod:`melo.text.kr_codas`).
+    """
     words: list[Word] = []
     nfd = unicodedata.normalize
     for m in _TOKEN.finditer(text):
         kind = m.lastindex
         s = m.group()
         if kind == 1:
-            phones = tuple(nfd("NFD", s))
+            phones = tuple(with_coda_classes(s)) if coda_classes else tuple(nfd("NFD", s))
         elif kind == 5:
             phones = (s,)
         elif kind == 2:
