@@ -151,12 +151,12 @@ def _dotted_acronym(m: re.Match[str]) -> str:
 
 
 def _title_or_place(m: re.Match[str]) -> str:
-    before = m.string[: m.start()].rstrip()
-    after_name = bool(re.search(r"[A-Z][a-z]+$", before))
-    if m["next"] and not (after_name and m["space"] == ""):
-        return ("Saint" if m["abbr"] == "St" else "Doctor") + m["space"]
-    if after_name:
-        return ("Street" if m["abbr"] == "St" else "Drive") + m["space"]
+    """Saint/Doctor before a capitalised word (St. Louis, Dr. Brown); Street/Drive after a name and not
+    before one (Baker St. in London, Elm Dr.), keeping the dot as a full stop at the end of the text."""
+    after_name = re.search(r"[A-Z][a-z]+\s*$", m.string[: m.start()]) is not None
+    if after_name and not m["next"]:
+        end = "." if m.end() == len(m.string) else ""
+        return ("Street" if m["abbr"] == "St" else "Drive") + end + m["space"]
     return ("Saint" if m["abbr"] == "St" else "Doctor") + m["space"]
 
 

@@ -391,6 +391,18 @@ class EntityReader(Protocol):
     def read(self, entity: Entity, after: str) -> tuple[str, int]: ...
 
 
+_RATE_WORDS = ("시속", "초속", "時速", "秒速", "时速", "每小时", "每秒")
+
+
+def _without_repeated_rate(before: str, words: str) -> str:
+    """``시속 80km/h`` -> 시속 팔십 킬로미터, not 시속 시속 ...: the rate word is said once."""
+    if before.rstrip().endswith(_RATE_WORDS):
+        for rate in _RATE_WORDS:
+            if words.startswith(rate):
+                return words[len(rate) :].lstrip()
+    return words
+
+
 def expand_entities(text: str, reader: EntityReader) -> str:
     """``text`` with every entity replaced by ``reader``'s words for it."""
     entities = find_entities(text)
@@ -403,6 +415,7 @@ def expand_entities(text: str, reader: EntityReader) -> str:
             continue  # inside text a previous reading took over
         words, taken = reader.read(entity, text[entity.end :])
         out.append(text[last : entity.start])
+        words = _without_repeated_rate(text[last : entity.start], words)
         before = reader.pad if entity.start > 0 and not text[entity.start - 1].isspace() else ""
         end = entity.end + taken
         after = reader.pad if end < len(text) and (text[end].isascii() and text[end].isalnum()) else ""

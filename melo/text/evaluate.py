@@ -21,7 +21,7 @@ from melo.text.split import split_sentences
 from melo.text.symbols import PUNCTUATION, validate_language
 from melo.text.types import Phonemes
 
-__all__ = ["EvalRow", "EvalResult", "load_eval_rows", "read_paragraph", "score_row"]
+__all__ = ["EvalFileError", "EvalResult", "EvalRow", "load_eval_rows", "pinyin_of", "read_paragraph", "syllables_of", "score_row", "score_rows", "word_phones"]
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def _show(pairs: list[tuple[str, str]]) -> str:
     return " ".join(out)
 
 
-def _word_phones(readings: list[Phonemes], word: str) -> tuple[list[str], str] | None:
+def word_phones(readings: list[Phonemes], word: str) -> tuple[list[str], str] | None:
     """Phones and span text of the first word of the normalised text that spells ``word``; None if absent."""
     for ph in readings:
         i = 0
@@ -101,7 +101,7 @@ def _word_phones(readings: list[Phonemes], word: str) -> tuple[list[str], str] |
     return None
 
 
-def _syllables_of(readings: list[Phonemes], han: str) -> list[str] | None:
+def syllables_of(readings: list[Phonemes], han: str) -> list[str] | None:
     """Toned pinyin syllables the first occurrence of ``han`` in a ZH segment is read with."""
     for ph in readings:
         start = ph.normalized.find(han)
@@ -115,17 +115,23 @@ def _syllables_of(readings: list[Phonemes], han: str) -> list[str] | None:
             while j < len(ph.phones) and ph.word_spans[j] == span:
                 j += 1
             if ph.languages[i] == "ZH" and span[1] > start and span[0] < start + len(han):
-                syllables, current = [], []
-                for phone, tone in zip(ph.phones[i:j], ph.tones[i:j]):
-                    current.append(phone)
-                    if _is_final(phone):
-                        syllables.append(_pinyin(current) + str(tone))
-                        current = []
+                syllables = pinyin_of(list(ph.phones[i:j]), list(ph.tones[i:j]))
                 if len(syllables) == span[1] - span[0]:  # one syllable per Han character
                     by_position.update(zip(range(span[0], span[1]), syllables))
             i = j
         return [by_position.get(k, "?") for k in range(start, start + len(han))]
     return None
+
+
+def pinyin_of(phones: list[str], tones: list[int]) -> list[str]:
+    """Chinese initials and finals (with their tones) as toned pinyin syllables: ``h en``, 2 -> ``hen2``."""
+    syllables, current = [], []
+    for phone, tone in zip(phones, tones):
+        current.append(phone)
+        if _is_final(phone):
+            syllables.append(_pinyin(current) + str(tone))
+            current = []
+    return syllables
 
 
 def _is_final(phone: str) -> bool:
@@ -160,14 +166,24 @@ def score_row(row: EvalRow) -> EvalResult:
     kind, _, spec = row.expected.partition(":")
     if kind == "pinyin" and "=" in spec:
         han, _, want = spec.partition("=")
-        got_syllables = _syllables_of(readings, han)
+        got_syllables = syllables_of(readings, han)
         got = " ".join(got_syllables) if got_syllables is not None else f"({han} not in the normalised text)"
         return EvalResult(row, got == want, got, want)
     if kind == "phones" and "=" in spec:
         word, _, want = spec.partition("=")
-        found = _word_phones(readings, word)
+        found = word_phones(readings, word)
         got = " ".join(found[0]) if found else f"({word} not in the normalised text)"
         return EvalResult(row, got == want, got, want)
     got_pairs = _spoken(readings)
     want_pairs = _spoken(read_paragraph(row.expected, row.tag))
     return EvalResult(row, got_pairs == want_pairs, _show(got_pairs), _show(want_pairs))
+
+
+def score_rows(rows: list[EvalRow]) -> tuple[list[EvalResult], dict[str, tuple[int, int]]]:
+    """Every row's result and, per group, (rows passed, rows)."""
+    results = [score_row(row) for row in rows]
+    groups: dict[str, tuple[int, int]] = {}
+    for r in results:
+        passed, total = groups.get(r.row.group, (0, 0))
+        groups[r.row.group] = (passed + r.passed, total + 1)
+    return results, groups

@@ -41,6 +41,7 @@ _LENGTH = [
     _u("nm", "nanometer", "나노미터", "纳米", "ナノメートル"),
     _u("m", "meter", "미터", "米", "メートル"),
     _u("ft", "{n} foot", "피트", "英尺", "フィート", en_many="{n} feet"),
+    _u("mi", "mile", "마일", "英里", "マイル"),
 ]
 _AREA_VOLUME = [
     _u("km^2", "square kilometer", "제곱킬로미터", "平方公里", "平方キロメートル"),

@@ -113,7 +113,7 @@ def _number(m: re.Match[str]) -> str:
     num, following = m["num"], m["next"]
     after = m.string[m.end() : m.end() + 2]
     ordinal = m.start() > 0 and m.string[m.start() - 1] == "第"
-    if num == "2" and (following in _MEASURE_WORDS or following in "千万亿") and not ordinal and after != "年级":
+    if num == "2" and following and (following in _MEASURE_WORDS or following in "千万亿") and not ordinal and after != "年级":
         words = "两"
     else:
         words = read_number(num)
