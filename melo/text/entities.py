@@ -22,6 +22,7 @@ shared :func:`read_address` / :func:`read_phone` from per-language word tables.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Callable, Mapping, Protocol, Union
@@ -166,32 +167,39 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
 _COMPILED = tuple((kind, re.compile(pattern)) for kind, pattern in _PATTERNS)
 
 
-def _unnamed(pattern: str) -> str:
-    """``pattern`` without group names or back-references, so that all patterns can form one alternation."""
-    return re.sub(r"\(\?P<\w+>", "(?:", re.sub(r"\(\?P=\w+\)", "[-. ]", pattern))
 
 
-_ANY = re.compile("|".join(f"(?:{_unnamed(p)})" for _, p in _PATTERNS))
-_TRIGGER = re.compile(r"[0-9@.^]")
+_ADDRESS_TRIGGER = re.compile(r"@|://|www\.|[A-Za-z0-9]\.[A-Za-z]")
+_NUMERIC_TRIGGER = re.compile(r"[0-9]|[A-Za-z]\^")
+# Where an entity may start: a number (maybe after its sign, "(" or "+"), a letter before "^", and, when
+# the text may hold an address, the start of a run of Latin letters and digits.
+_NUMERIC_START = re.compile(r"[-−+(]?[0-9]|[A-Za-z]\^")
+_ADDRESS_START = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9]")
 _TRAILING = ".,;:!?)]'"
 
 
-def find_entities(text: str) -> list[Entity]:
-    """Non-overlapping entities of ``text``, left to right (see the module docstring)."""
-    if _TRIGGER.search(text) is None:
-        return []
+@functools.lru_cache(maxsize=256)
+def find_entities(text: str) -> tuple[Entity, ...]:
+    """Non-overlapping entities of ``text``, left to right (see the module docstring).
+
+    Cached: the frontend looks for them in a sentence to segment it, and the sentence's language looks
+    again in its segment, which is mostly the same text.
+    """
+    starts: set[int] = set()
+    if _NUMERIC_TRIGGER.search(text) is not None:
+        starts.update(m.start() for m in _NUMERIC_START.finditer(text))
+    if _ADDRESS_TRIGGER.search(text) is not None:
+        starts.update(m.start() for m in _ADDRESS_START.finditer(text))
     out: list[Entity] = []
-    pos = 0
-    while True:
-        m = _ANY.search(text, pos)
-        if m is None:
-            return out
-        entity = _entity_at(text, m.start())
-        if entity is None:
-            pos = m.start() + 1
-        else:
+    end = 0
+    for pos in sorted(starts):
+        if pos < end:
+            continue
+        entity = _entity_at(text, pos)
+        if entity is not None:
             out.append(entity)
-            pos = entity.end
+            end = entity.end
+    return tuple(out)
 
 
 def _entity_at(text: str, pos: int) -> Entity | None:
@@ -405,7 +413,7 @@ def _without_repeated_rate(before: str, words: str) -> str:
 
 def expand_entities(text: str, reader: EntityReader) -> str:
     """``text`` with every entity replaced by ``reader``'s words for it."""
-    entities = find_entities(text)
+    entities = find_entities(text) if _NUMERIC_TRIGGER.search(text) or _ADDRESS_TRIGGER.search(text) else ()
     if not entities:
         return text
     out: list[str] = []

@@ -138,17 +138,19 @@ class _Builder:
         words = mod.g2p(seg_text, coda_classes=True) if lang == "KR" and self.korean_coda_classes else mod.g2p(seg_text)
         covered_to = 0
         uncovered: list[str] = []
+        n = len(seg_text)
+        phones, tones, spans = self.phones.extend, self.tones.extend, self.spans.extend
+        before = len(self.phones)
         for word in words:
-            if not (covered_to <= word.start < word.end <= len(seg_text)):
+            if not (covered_to <= word.start < word.end <= n):
                 raise RuntimeError(f"{lang} G2P returned span {word.start}:{word.end} out of order or outside {seg_text!r}")
             if word.start > covered_to:
                 uncovered.append(seg_text[covered_to : word.start])
             covered_to = word.end
-            k = len(word.phones)
-            self.phones.extend(word.phones)
-            self.tones.extend(word.tones)
-            self.languages.extend([lang] * k)
-            self.spans.extend([(start + word.start, start + word.end)] * k)
+            phones(word.phones)
+            tones(word.tones)
+            spans([(start + word.start, start + word.end)] * len(word.phones))
+        self.languages.extend([lang] * (len(self.phones) - before))
         uncovered.append(seg_text[covered_to:])
         self.dropped.extend(ch for ch in "".join(uncovered) if not ch.isspace())
         if self.segments and self.segments[-1].language == lang:

@@ -42,6 +42,7 @@ import unicodedata
 
 from melo.text.entities import expand_entities
 from melo.text.kr_codas import with_coda_classes
+from melo.text.kr_entities import READER
 from melo.text.kr_numbers import read_decimal, read_native, read_ordinal_prefix, read_sino, takes_native
 from melo.text.types import Word
 
@@ -162,16 +163,15 @@ _SPACES = re.compile(r" {2,}")
 def normalize(text: str) -> str:
     """Read entities (units, ranges, fractions, phone numbers, addresses: see
     :mod:`melo.text.entities`), numbers and symbols of one Korean segment as Korean words."""
-    if _TRIGGER.search(text) is None and "." not in text:
-        return text
-    from melo.text.kr_entities import READER
-
     text = expand_entities(text, READER)
     if _TRIGGER.search(text) is None:
         return text
-    text = _PRODUCT.sub("×", text)
-    text = _EQUALS_AFTER_NUMBER.sub(_TOPIC, text)
-    text = _EMOTICON_CARETS.sub(" ", text)
+    if "x" in text or "*" in text:
+        text = _PRODUCT.sub("×", text)
+    if "=" in text:
+        text = _EQUALS_AFTER_NUMBER.sub(_TOPIC, text)
+    if "^" in text:
+        text = _EMOTICON_CARETS.sub(" ", text)
     out = _NORMALIZE.sub(_replace, text)
     if _TOPIC in out:
         out = re.sub(" ?" + _TOPIC + " ?", _topic_particle, out)
