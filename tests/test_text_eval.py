@@ -1,4 +1,4 @@
-"""The held-out evaluation set (tests/data/frontend_eval.tsv) and the tools that read it."""
+"""The held-out evaluation sets (tests/data/frontend_eval*.tsv) and the tools that read them."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ import pytest
 from melo.text.__main__ import main
 from melo.text.evaluate import EvalFileError, load_eval_rows, score_rows
 
-EVAL = Path(__file__).resolve().parent / "data" / "frontend_eval.tsv"
+DATA = Path(__file__).resolve().parent / "data"
 
 
 @pytest.mark.slow
-def test_every_language_reads_at_least_95_percent_of_the_evaluation_set():
-    results, groups = score_rows(load_eval_rows(EVAL))
+@pytest.mark.parametrize("name", ["frontend_eval.tsv", "frontend_eval_2.tsv"])
+def test_every_language_reads_at_least_95_percent_of_the_evaluation_set(name):
+    results, groups = score_rows(load_eval_rows(DATA / name))
     assert {"KR", "EN", "ZH", "JP", "MIX"} <= set(groups)
     assert all(total >= 40 for group, (_, total) in groups.items() if group != "MIX")
     wrong = [f"line {r.row.line}: {r.row.text!r} got {r.got!r} want {r.want!r}" for r in results if not r.passed]

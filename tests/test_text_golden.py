@@ -47,6 +47,21 @@ def test_phone_numbers(text, expected):
 
 
 @pytest.mark.parametrize(
+    "text, tag, expected",
+    [
+        ("li@qq.com", "ZH", "EN:li | ZH:艾特 | EN:QQ | ZH:点 | EN:com"),  # a name is read, a vowel-less label spelled
+        ("www.mi.com", "EN", "EN:WWW dot mi dot com"),  # the site's name, however short
+        ("info@company.co.uk", "EN", "EN:info at company dot CO dot UK"),  # short suffixes spelled
+        ("https://www.nhk.or.jp", "JP", "JP:エイチティーティーピーエスコロンスラッシュスラッシュダブリューダブリューダブリュー"
+         "ドットエヌエイチケードットオーアールドットジェーピー"),
+        ("park123@hanmail.net", "KR", "EN:park | KR:일이삼 골뱅이 | EN:hanmail | KR:닷 넷"),
+    ],
+)
+def test_addresses(text, tag, expected):
+    assert segments(text, tag) == expected
+
+
+@pytest.mark.parametrize(
     "text, expected",
     [
         ("사람이 4~5명 있어요.", "KR:사람이 네다섯 명 있어요."),  # neighbouring numbers: one word
@@ -131,6 +146,12 @@ def test_korean_counters(text, expected):
         ("慢慢地走", "慢慢地", "man4 man4 de5"),
         ("这块地很大", "地", "di4"),
         ("请把书还给我。", "还给", "huan2 gei2"),
+        ("我明天还你钱。", "还", "huan2"),  # give back, with the pronoun between
+        ("书要按时还。", "还", "huan2"),  # at the end of the clause
+        ("他还在睡觉。", "还", "hai2"),
+        ("他高兴地笑了。", "高兴地", "gao1 xing4 de5"),  # jieba glues 地 to the verb: 地笑
+        ("他静静地坐着。", "静静地", "jing4 jing4 de5"),  # ... or to the adverb
+        ("我们到了目的地。", "目的地", "mu4 di4 di4"),  # a place
     ],
 )
 def test_chinese_tones_in_context(text, han, expected):

@@ -277,29 +277,43 @@ _NOT_ADVERBIAL = frozenset("块片个这那种此该各某每整的")  # 这块�
 
 
 def context_readings(words: list[str], readings: list[list[str]]) -> None:
-    """In place: readings of the one-character words 得, 还 and 地 from their neighbours.
+    """In place: readings of 得, 还 and 地 from their neighbouring words.
 
-    * 得 -- dei3 (must) after a subject or a modal adverb (你得去, 还得); de2 (get) before 了/到;
-      de5 (the complement marker) after any other word (跑得快, 唱得好);
-    * 还 -- huan2 (give back) before 钱 书 债 款 ... (还钱); otherwise pypinyin's hai2 (still);
-    * 地 -- de5 (the adverbial marker) after a word of two or more characters that is not a
-      demonstrative or measure phrase and before another word (认真地学习, 慢慢地走); otherwise di4.
+    * 得 (a word of its own) -- dei3 (must) after a subject or a modal adverb (你得去, 还得); de2 (get)
+      before 了/到; de5 (the complement marker) after any other word (跑得快, 唱得好);
+    * 还 (a word of its own) -- huan2 (give back) before 钱 书 债 款 ..., also after a pronoun (还钱, 还你钱),
+      and at the end of a clause (按时还); otherwise pypinyin's hai2 (still);
+    * 地 -- de5 (the adverbial marker) after an adverbial of two or more characters that is not a
+      demonstrative or measure phrase (认真地学习, 慢慢地走), also where jieba glued it to the verb (高兴|地笑)
+      or to the adverb (静静地, 不断地; but 目的地, 殖民地 keep di4); otherwise di4.
     """
     for k, word in enumerate(words):
-        if word not in ("得", "还", "地"):
-            continue
         prev = words[k - 1] if k > 0 else ""
         nxt = words[k + 1] if k + 1 < len(words) else ""
         if word == "得":
             if nxt[:1] in ("了", "到"):
                 continue
             reading = "dei3" if prev in _SUBJECTS or prev in _MODAL_ADVERBS else "de5" if prev else ""
+            if reading:
+                readings[k] = [reading]
         elif word == "还":
-            reading = "huan2" if nxt[:1] and nxt[:1] in _RETURNED else ""
-        else:
-            reading = "de5" if len(prev) >= 2 and prev[-1] not in _NOT_ADVERBIAL and nxt else ""
-        if reading:
-            readings[k] = [reading]
+            after = words[k + 2] if k + 2 < len(words) else ""
+            if not nxt or nxt[:1] in _RETURNED or (nxt in _SUBJECTS and after[:1] in _RETURNED):
+                readings[k] = ["huan2"]
+        elif "地" in word:
+            _adverbial_de(words, k, readings)
+
+
+def _adverbial_de(words: list[str], k: int, readings: list[list[str]]) -> None:
+    word, prev = words[k], words[k - 1] if k > 0 else ""
+    after_adverbial = len(prev) >= 2 and prev[-1] not in _NOT_ADVERBIAL
+    if word == "地":
+        if after_adverbial and k + 1 < len(words):
+            readings[k] = ["de5"]
+    elif word[0] == "地" and len(word) == 2 and after_adverbial and not _in_dictionary(word):
+        readings[k] = ["de5", *readings[k][1:]]  # 高兴|地笑
+    elif word[-1] == "地" and len(word) >= 3 and (word[0] == word[1] or not _in_dictionary(word)):
+        readings[k] = [*readings[k][:-1], "de5"]  # 静静地, 不断地
 
 
 # --- g2p -------------------------------------------------------------------------------------------

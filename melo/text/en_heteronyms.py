@@ -2,8 +2,8 @@
 
 Without a tagger, only clear contexts switch a word from its usual reading (:data:`HETERONYMS`' default):
 
-* ``read`` R EH D (past) after a form of *have* or *be* (*has read*, *was read*, *been read*), or with a
-  past-time word later in the clause (*I read it yesterday*, *last year*, *ago*); otherwise R IY D;
+* ``read`` R EH D (past) after a form of *have* or *be* (*has read*, *was read*, *been read*, *have you
+  read*), or with a past-time word later in the clause (*I read it yesterday*, *last year*, *ago*); otherwise R IY D;
 * ``lead`` L EH D (the metal) before *pipe(s), poisoning, paint, ...* or after *of*; otherwise L IY D;
 * ``live`` L AY V (adjective/adverb) before *music, show, broadcast, stream, concert, ...*, in *live on
   TV/air/stage*, after *go/went/is/are ... * and after *stream(ed)/watch(ed)/broadcast* ; otherwise L IH V;
@@ -20,6 +20,7 @@ _OTHER = {"read": "R EH1 D", "lead": "L EH1 D", "live": "L AY1 V", "lives": "L I
 
 _SKIPPED = frozenset("already just never not ever recently also all once n't".split())
 _HAVE_BE = frozenset("have has had having 've was were been being is are be get got gets 's 're".split())
+_PRONOUNS = frozenset("i you he she it we they".split())
 _PAST_TIME = frozenset("yesterday last ago earlier previously once already".split())
 _CLAUSE_END = frozenset("and but because so when while if".split())
 _LEAD_METAL_NEXT = frozenset(
@@ -53,6 +54,8 @@ def heteronym(words: list[str], k: int) -> str:
     prev = _previous(words, k)
     nxt = words[k + 1] if k + 1 < len(words) else ""
     if word == "read":
+        if prev in _PRONOUNS and _previous(words, k - 1) in _HAVE_BE:
+            prev = "have"  # Have you read ...? Has she read ...?
         later: list[str] = []
         for w in words[k + 1 :]:
             if w == "" or w in _CLAUSE_END:

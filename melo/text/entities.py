@@ -346,11 +346,34 @@ class AddressNames:
 _VOWELS = frozenset("aeiouyAEIOUY")
 
 
+def _suffix_labels(address: Address) -> set[int]:
+    """Indexes of the host's word tokens after its name: ``com`` and ``kr`` in ``www.naver.co.kr``, not
+    ``naver`` (nor ``www``), nor anything in the user name, the scheme or the path."""
+    tokens = address.tokens
+    if address.kind == "email":
+        start = next(i for i, (_, t) in enumerate(tokens) if t == "@") + 1
+    else:
+        text = "".join(t for _, t in tokens)
+        scheme = text.find("://")
+        start = 0
+        if scheme >= 0:
+            consumed = 0
+            while consumed < scheme + 3:
+                consumed += len(tokens[start][1])
+                start += 1
+    end = next((i for i in range(start, len(tokens)) if tokens[i][1] in "/?#"), len(tokens))
+    labels = [i for i in range(start, end) if tokens[i][0] != "sep" and (i == start or tokens[i - 1][1] == ".")]
+    names = [i for i in labels if tokens[i][1].lower() != "www"]
+    return {i for i in range(start, end) if tokens[i][0] == "word" and names and i > names[0]}
+
+
 def read_address(address: Address, names: AddressNames) -> str:
-    """Words of ``address``: known words mapped, short or vowel-less words spelled, others kept as
-    written (Latin, read by the English G2P), separators named, digits read one by one."""
+    """Words of ``address``: known words mapped (www, com), the host's suffixes of one or two letters or
+    without a vowel spelled (kr, co, jp, qq), other vowel-less words spelled (nhk, https), everything else
+    kept as written (Latin, read by the English G2P: naver, li, mi), separators named, digits one by one."""
     parts: list[str] = []
-    for kind, token in address.tokens:
+    suffixes = _suffix_labels(address)
+    for i, (kind, token) in enumerate(address.tokens):
         if kind == "sep":
             name = names.separators.get(token)
             if name:
@@ -359,9 +382,10 @@ def read_address(address: Address, names: AddressNames) -> str:
             parts.append(names.digits(token))
         else:
             lower = token.lower()
+            vowel = any(c in _VOWELS for c in token)
             if lower in names.words:
                 parts.append(names.words[lower])
-            elif len(token) <= 2 or not any(c in _VOWELS for c in token):
+            elif not vowel or len(token) == 1 or (i in suffixes and len(token) <= 2):
                 parts.append(names.spell(token))
             else:
                 parts.append(lower)
