@@ -10,23 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from melo.text.evaluate import pinyin_of, read_paragraph, word_ranges
 from melo.text.frontend import NothingToPronounceError
-from melo.text.evaluate import pinyin_of, read_paragraph
 from melo.text.types import Phonemes
 
 __all__ = ["check_lines", "format_reading"]
 
 
-def _words(ph: Phonemes) -> Iterator[tuple[str, str, list[str], list[int]]]:
-    """(language, word text, phones, tones) per word of ``ph``."""
-    i, n = 0, len(ph.phones)
-    while i < n:
-        span = ph.word_spans[i]
-        j = i
-        while j < n and ph.word_spans[j] == span:
-            j += 1
-        yield ph.languages[i], ph.normalized[span[0] : span[1]], list(ph.phones[i:j]), list(ph.tones[i:j])
-        i = j
+def _words(ph: Phonemes) -> Iterator[tuple[str, list[str], list[int]]]:
+    """(language, phones, tones) per word of ``ph``."""
+    for i, j in word_ranges(ph):
+        yield ph.languages[i], list(ph.phones[i:j]), list(ph.tones[i:j])
 
 
 def _show_word(language: str, phones: list[str], tones: list[int]) -> str:
@@ -51,7 +45,7 @@ def format_reading(text: str, language: str | None = None) -> str:
     for ph in readings:
         for seg in ph.segments:
             out.append(f"  {seg.language}: {seg.text}")
-        out.append("  phones: " + " · ".join(_show_word(lang, p, t) for lang, _, p, t in _words(ph)))
+        out.append("  phones: " + " · ".join(_show_word(lang, p, t) for lang, p, t in _words(ph)))
         if ph.dropped:
             out.append("  dropped: " + " ".join(ph.dropped))
     return "\n".join(out)

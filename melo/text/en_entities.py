@@ -11,21 +11,7 @@
 from __future__ import annotations
 
 from melo.text.en_numbers import MONTHS, cardinal, decimal, digits, ordinal, year
-from melo.text.entities import (
-    Address,
-    AddressNames,
-    Entity,
-    Fraction,
-    Measure,
-    Number,
-    Phone,
-    PhoneNames,
-    Power,
-    Range,
-    SlashDate,
-    read_address,
-    read_phone,
-)
+from melo.text.entities import AddressNames, EntityReader, Fraction, Measure, Number, PhoneNames, Power, Range, SlashDate
 from melo.text.units import Unit
 
 __all__ = ["READER", "EnglishEntityReader", "fraction_words"]
@@ -92,26 +78,25 @@ def _power(p: Power) -> str:
     return f"{base} to the power of {exponent}"
 
 
-class EnglishEntityReader:
+class EnglishEntityReader(EntityReader):
     pad = " "
+    address_names = _ADDRESS
+    phone_names = _PHONE
 
-    def read(self, entity: Entity, after: str) -> tuple[str, int]:
-        v = entity.value
-        if isinstance(v, Measure):
-            return _with_unit(_number(v.number), v.unit, one=v.number.is_one), 0
-        if isinstance(v, Range):
-            return _with_unit(f"{_range_end(v.low, v)} to {_range_end(v.high, v)}", v.unit), 0
-        if isinstance(v, Fraction):
-            return _fraction(v), 0
-        if isinstance(v, SlashDate):
-            return f"{MONTHS[v.month - 1]} {ordinal(v.day)}", 0
-        if isinstance(v, Power):
-            return _power(v), 0
-        if isinstance(v, Phone):
-            return read_phone(v, _PHONE), 0
-        if isinstance(v, Address):
-            return read_address(v, _ADDRESS), 0
-        raise TypeError(f"unknown entity {v!r}")
+    def measure(self, m: Measure) -> str:
+        return _with_unit(_number(m.number), m.unit, one=m.number.is_one)
+
+    def range(self, r: Range, after: str) -> tuple[str, int]:
+        return _with_unit(f"{_range_end(r.low, r)} to {_range_end(r.high, r)}", r.unit), 0
+
+    def fraction(self, f: Fraction) -> str:
+        return _fraction(f)
+
+    def date(self, d: SlashDate) -> str:
+        return f"{MONTHS[d.month - 1]} {ordinal(d.day)}"
+
+    def power(self, p: Power) -> str:
+        return _power(p)
 
 
 READER = EnglishEntityReader()

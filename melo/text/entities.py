@@ -22,10 +22,11 @@ shared :func:`read_address` / :func:`read_phone` from per-language word tables.
 
 from __future__ import annotations
 
+import abc
 import functools
 import re
 from dataclasses import dataclass
-from typing import Callable, Mapping, Protocol, Union
+from typing import Callable, Mapping, Union
 
 from melo.text.units import SPACED_UNIT_PATTERN, UNIT_PATTERN, Unit, unit_named
 
@@ -410,17 +411,52 @@ def read_phone(phone: Phone, names: PhoneNames) -> str:
     return head + names.group_separator.join(groups)
 
 
-class EntityReader(Protocol):
-    """One language's readings of the entities (implemented in ``melo.text.{kr,en,zh,jp}_entities``).
+class EntityReader(abc.ABC):
+    """One language's readings of the entities (``melo.text.{kr,en,zh,jp}_entities``): phone numbers and
+    addresses from the language's tables, the rest from its methods."""
 
-    ``read`` returns the words for ``entity`` and how many characters of ``after`` (the text that
-    follows it) the reading took over, e.g. a Korean counter repeated in a range (3~5명: 세 명에서
-    다섯 명).
-    """
+    pad: str = " "
+    """Put around a reading where it touches a Latin letter or digit ("" in Chinese and Japanese)."""
+    address_names: AddressNames
+    phone_names: PhoneNames
 
-    pad: str  # put around a reading (" " where words are spaced, "" in Chinese and Japanese)
+    def read(self, entity: Entity, after: str) -> tuple[str, int]:
+        """The words for ``entity`` and how many characters of ``after`` (the text that follows it) the
+        reading took over, e.g. a Korean counter said twice in a range (3~5명: 세 명에서 다섯 명)."""
+        v = entity.value
+        if isinstance(v, Range):
+            return self.range(v, after)
+        if isinstance(v, Measure):
+            return self.measure(v), 0
+        if isinstance(v, Fraction):
+            return self.fraction(v), 0
+        if isinstance(v, SlashDate):
+            return self.date(v), 0
+        if isinstance(v, Power):
+            return self.power(v), 0
+        if isinstance(v, Phone):
+            return read_phone(v, self.phone_names), 0
+        return read_address(v, self.address_names), 0
 
-    def read(self, entity: Entity, after: str) -> tuple[str, int]: ...
+    @abc.abstractmethod
+    def measure(self, m: Measure) -> str:
+        """400km -> the number and unit in words."""
+
+    @abc.abstractmethod
+    def range(self, r: Range, after: str) -> tuple[str, int]:
+        """3~5 -> words, and the characters of ``after`` taken over."""
+
+    @abc.abstractmethod
+    def fraction(self, f: Fraction) -> str:
+        """1/2, 2 1/2 -> words."""
+
+    @abc.abstractmethod
+    def date(self, d: SlashDate) -> str:
+        """3/15 -> the month and day in words."""
+
+    @abc.abstractmethod
+    def power(self, p: Power) -> str:
+        """2^10 -> words."""
 
 
 _RATE_WORDS = ("시속", "초속", "時速", "秒速", "时速", "每小时", "每秒")

@@ -13,6 +13,7 @@ A row passes when
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from melo.text.split import split_sentences
 from melo.text.symbols import PUNCTUATION, validate_language
 from melo.text.types import Phonemes
 
-__all__ = ["EvalFileError", "EvalResult", "EvalRow", "load_eval_rows", "pinyin_of", "read_paragraph", "syllables_of", "score_row", "score_rows", "word_phones"]
+__all__ = ["EvalFileError", "EvalResult", "EvalRow", "load_eval_rows", "pinyin_of", "read_paragraph", "syllables_of", "score_row", "score_rows", "word_phones", "word_ranges"]
 
 logger = logging.getLogger(__name__)
 
@@ -86,18 +87,24 @@ def _show(pairs: list[tuple[str, str]]) -> str:
     return " ".join(out)
 
 
+def word_ranges(ph: Phonemes) -> Iterator[tuple[int, int]]:
+    """``[i, j)`` phone index ranges of the words of ``ph`` (phones sharing one word span)."""
+    i, n = 0, len(ph.phones)
+    while i < n:
+        j = i
+        while j < n and ph.word_spans[j] == ph.word_spans[i]:
+            j += 1
+        yield i, j
+        i = j
+
+
 def word_phones(readings: list[Phonemes], word: str) -> tuple[list[str], str] | None:
     """Phones and span text of the first word of the normalised text that spells ``word``; None if absent."""
     for ph in readings:
-        i = 0
-        while i < len(ph.phones):
-            span = ph.word_spans[i]
-            j = i
-            while j < len(ph.phones) and ph.word_spans[j] == span:
-                j += 1
-            if ph.normalized[span[0] : span[1]].lower() == word.lower():
-                return list(ph.phones[i:j]), ph.normalized[span[0] : span[1]]
-            i = j
+        for i, j in word_ranges(ph):
+            a, b = ph.word_spans[i]
+            if ph.normalized[a:b].lower() == word.lower():
+                return list(ph.phones[i:j]), ph.normalized[a:b]
     return None
 
 
@@ -108,17 +115,12 @@ def syllables_of(readings: list[Phonemes], han: str) -> list[str] | None:
         if start < 0:
             continue
         by_position: dict[int, str] = {}
-        i = 0
-        while i < len(ph.phones):
-            span = ph.word_spans[i]
-            j = i
-            while j < len(ph.phones) and ph.word_spans[j] == span:
-                j += 1
-            if ph.languages[i] == "ZH" and span[1] > start and span[0] < start + len(han):
+        for i, j in word_ranges(ph):
+            a, b = ph.word_spans[i]
+            if ph.languages[i] == "ZH" and b > start and a < start + len(han):
                 syllables = pinyin_of(list(ph.phones[i:j]), list(ph.tones[i:j]))
-                if len(syllables) == span[1] - span[0]:  # one syllable per Han character
-                    by_position.update(zip(range(span[0], span[1]), syllables))
-            i = j
+                if len(syllables) == b - a:  # one syllable per Han character
+                    by_position.update(zip(range(a, b), syllables))
         return [by_position.get(k, "?") for k in range(start, start + len(han))]
     return None
 

@@ -48,7 +48,7 @@ from types import ModuleType
 from typing import Iterator
 
 from melo.text.entities import expand_entities
-from melo.text.myriad import read_group
+from melo.text.myriad import read_myriad
 from melo.text.types import Word
 
 __all__ = ["g2p", "normalize", "read_kanji_number"]
@@ -62,11 +62,6 @@ logger = logging.getLogger(__name__)
 _KANJI_DIGITS = "零一二三四五六七八九"
 _SMALL_UNITS = ("", "十", "百", "千")
 _BIG_UNITS = ("", "万", "億", "兆", "京")
-_MAX_DIGITS = 4 * len(_BIG_UNITS)
-
-
-def _kanji_group(n: int) -> str:
-    return read_group(n, _KANJI_DIGITS, _SMALL_UNITS)
 
 
 def read_kanji_number(digits: str) -> str:
@@ -74,19 +69,7 @@ def read_kanji_number(digits: str) -> str:
 
     Leading zeros (``"007"``) and very long digit strings are written digit by digit.
     """
-    if len(digits) > 1 and digits[0] == "0" or len(digits) > _MAX_DIGITS:
-        return "".join(_KANJI_DIGITS[int(d)] for d in digits)
-    n = int(digits)
-    if n == 0:
-        return _KANJI_DIGITS[0]
-    parts = []
-    index = 0
-    while n:
-        n, group = divmod(n, 10000)
-        if group:
-            parts.append(("一" if group == 1 and index > 0 else _kanji_group(group)) + _BIG_UNITS[index])
-        index += 1
-    return "".join(reversed(parts))
+    return read_myriad(digits, _KANJI_DIGITS, _SMALL_UNITS, _BIG_UNITS)
 
 
 _CURRENCY = {"¥": "円", "$": "ドル", "€": "ユーロ", "£": "ポンド", "₩": "ウォン"}

@@ -14,19 +14,15 @@ from __future__ import annotations
 import re
 
 from melo.text.entities import (
-    Address,
     AddressNames,
-    Entity,
+    EntityReader,
     Fraction,
     Measure,
     Number,
-    Phone,
     PhoneNames,
     Power,
     Range,
     SlashDate,
-    read_address,
-    read_phone,
 )
 from melo.text.units import Unit
 
@@ -98,26 +94,25 @@ def _power(p: Power) -> str:
     return f"{base}の{minus}{_kanji(p.exponent.lstrip('-'))}乗"
 
 
-class JapaneseEntityReader:
+class JapaneseEntityReader(EntityReader):
     pad = ""
+    address_names = _ADDRESS
+    phone_names = _PHONE
 
-    def read(self, entity: Entity, after: str) -> tuple[str, int]:
-        v = entity.value
-        if isinstance(v, Measure):
-            return _with_unit(_number(v.number), v.unit), 0
-        if isinstance(v, Range):
-            return _range(v, after), 0
-        if isinstance(v, Fraction):
-            return _fraction(v), 0
-        if isinstance(v, SlashDate):
-            return f"{_kanji(str(v.month))}月{_kanji(str(v.day))}日", 0
-        if isinstance(v, Power):
-            return _power(v), 0
-        if isinstance(v, Phone):
-            return read_phone(v, _PHONE), 0
-        if isinstance(v, Address):
-            return read_address(v, _ADDRESS), 0
-        raise TypeError(f"unknown entity {v!r}")
+    def measure(self, m: Measure) -> str:
+        return _with_unit(_number(m.number), m.unit)
+
+    def range(self, r: Range, after: str) -> tuple[str, int]:
+        return _range(r, after), 0
+
+    def fraction(self, f: Fraction) -> str:
+        return _fraction(f)
+
+    def date(self, d: SlashDate) -> str:
+        return f"{_kanji(str(d.month))}月{_kanji(str(d.day))}日"
+
+    def power(self, p: Power) -> str:
+        return _power(p)
 
 
 READER = JapaneseEntityReader()

@@ -43,7 +43,7 @@ import unicodedata
 from melo.text.entities import expand_entities
 from melo.text.kr_codas import with_coda_classes
 from melo.text.kr_entities import READER
-from melo.text.kr_numbers import read_decimal, read_native, read_ordinal_prefix, read_sino, takes_native
+from melo.text.kr_numbers import read_decimal, read_month, read_native, read_ordinal_prefix, read_sino, takes_native
 from melo.text.types import Word
 
 __all__ = ["g2p", "normalize", "read_month", "read_native", "read_sino"]
@@ -141,11 +141,6 @@ def _replace(m: re.Match[str]) -> str:
     if m.group("cur"):
         return reading + " " + _CURRENCY[m.group("cur")] + (" " if sep else "")
     return reading + sep
-
-
-def read_month(month: int) -> str:
-    """1 -> 일 월, 6 -> 유월, 10 -> 시월."""
-    return {6: "유월", 10: "시월"}.get(month) or read_sino(str(month)) + " 월"
 
 
 def _topic_particle(m: re.Match[str]) -> str:

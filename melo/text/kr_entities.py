@@ -15,21 +15,17 @@ from __future__ import annotations
 import re
 
 from melo.text.entities import (
-    Address,
     AddressNames,
-    Entity,
+    EntityReader,
     Fraction,
     Measure,
     Number,
-    Phone,
     PhoneNames,
     Power,
     Range,
     SlashDate,
-    read_address,
-    read_phone,
 )
-from melo.text.kr_numbers import SINO_DIGITS, counter_of, read_decimal, read_native, read_sino, takes_native
+from melo.text.kr_numbers import SINO_DIGITS, counter_of, read_decimal, read_month, read_native, read_sino, takes_native
 from melo.text.units import Unit
 
 __all__ = ["READER", "KoreanEntityReader"]
@@ -116,28 +112,25 @@ def _power(p: Power) -> str:
     return f"{base}의 {minus}{read_sino(exponent.lstrip('-'))} 제곱"
 
 
-class KoreanEntityReader:
+class KoreanEntityReader(EntityReader):
     pad = " "
+    address_names = _ADDRESS
+    phone_names = _PHONE
 
-    def read(self, entity: Entity, after: str) -> tuple[str, int]:
-        v = entity.value
-        if isinstance(v, Measure):
-            return _with_unit(_measure_number(v.number, v.unit), v.unit), 0
-        if isinstance(v, Range):
-            return _range(v, after)
-        if isinstance(v, Fraction):
-            return _fraction(v), 0
-        if isinstance(v, SlashDate):
-            from melo.text.korean import read_month
+    def measure(self, m: Measure) -> str:
+        return _with_unit(_measure_number(m.number, m.unit), m.unit)
 
-            return f"{read_month(v.month)} {read_sino(str(v.day))} 일", 0
-        if isinstance(v, Power):
-            return _power(v), 0
-        if isinstance(v, Phone):
-            return read_phone(v, _PHONE), 0
-        if isinstance(v, Address):
-            return read_address(v, _ADDRESS), 0
-        raise TypeError(f"unknown entity {v!r}")
+    def range(self, r: Range, after: str) -> tuple[str, int]:
+        return _range(r, after)
+
+    def fraction(self, f: Fraction) -> str:
+        return _fraction(f)
+
+    def date(self, d: SlashDate) -> str:
+        return f"{read_month(d.month)} {read_sino(str(d.day))} 일"
+
+    def power(self, p: Power) -> str:
+        return _power(p)
 
 
 READER = KoreanEntityReader()

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import re
 
-from melo.text.myriad import read_group
+from melo.text.myriad import read_myriad
 
 __all__ = [
     "NATIVE_COUNTERS",
     "SINO_DIGITS",
     "counter_of",
     "read_decimal",
+    "read_month",
     "read_native",
     "read_ordinal_prefix",
     "read_sino",
@@ -30,7 +31,6 @@ __all__ = [
 SINO_DIGITS = ("영", "일", "이", "삼", "사", "오", "육", "칠", "팔", "구")
 _SMALL_UNITS = ("", "십", "백", "천")  # within a group of four digits
 _BIG_UNITS = ("", "만", "억", "조", "경")  # one per group of four digits
-_MAX_SINO_DIGITS = 4 * len(_BIG_UNITS)  # longer digit strings are read digit by digit
 
 _NATIVE_TENS = ("", "열", "스물", "서른", "마흔", "쉰", "예순", "일흔", "여든", "아흔")
 # attributive forms (before a counter): 하나 -> 한, 둘 -> 두, 셋 -> 세, 넷 -> 네
@@ -55,26 +55,16 @@ _ORDINAL_SUFFIX = {1: "첫째", 2: "둘째", 3: "셋째", 4: "넷째", 20: "스�
 
 
 def read_sino(digits: str) -> str:
-    """Sino-Korean reading of a string of ASCII digits (``"1234"`` -> ``"천이백삼십사"``).
+    """Sino-Korean reading of a string of ASCII digits (``"1234"`` -> ``"천이백삼십사"``, 10000 -> 만).
 
     Leading zeros (``"007"``) and strings longer than the largest unit are read digit by digit.
     """
-    if len(digits) > 1 and digits[0] == "0" or len(digits) > _MAX_SINO_DIGITS:
-        return "".join(SINO_DIGITS[int(d)] for d in digits)
-    n = int(digits)
-    if n == 0:
-        return SINO_DIGITS[0]
-    parts = []
-    group_index = 0
-    while n:
-        n, group = divmod(n, 10000)
-        if group:
-            if group == 1 and group_index == 1 and n == 0:
-                parts.append("만")  # 10000 -> 만, not 일만; 1억 keeps its 일
-            else:
-                parts.append(read_group(group, SINO_DIGITS, _SMALL_UNITS) + _BIG_UNITS[group_index])
-        group_index += 1
-    return "".join(reversed(parts))
+    return read_myriad(digits, SINO_DIGITS, _SMALL_UNITS, _BIG_UNITS, bare_ten_thousand="만")
+
+
+def read_month(month: int) -> str:
+    """1 -> 일 월, 6 -> 유월, 10 -> 시월."""
+    return {6: "유월", 10: "시월"}.get(month) or read_sino(str(month)) + " 월"
 
 
 def read_native(n: int) -> str:

@@ -10,20 +10,7 @@
 
 from __future__ import annotations
 
-from melo.text.entities import (
-    Address,
-    AddressNames,
-    Entity,
-    Fraction,
-    Measure,
-    Number,
-    Phone,
-    Power,
-    Range,
-    SlashDate,
-    read_address,
-    read_phone,
-)
+from melo.text.entities import AddressNames, EntityReader, Fraction, Measure, Number, Power, Range, SlashDate
 from melo.text.units import Unit
 from melo.text.zh_numbers import PHONE_DIGITS, read_digits, read_number
 
@@ -82,26 +69,25 @@ def _power(p: Power) -> str:
     return f"{base}的{minus}{read_number(p.exponent.lstrip('-'))}次方"
 
 
-class ChineseEntityReader:
+class ChineseEntityReader(EntityReader):
     pad = ""
+    address_names = _ADDRESS
+    phone_names = PHONE_DIGITS
 
-    def read(self, entity: Entity, after: str) -> tuple[str, int]:
-        v = entity.value
-        if isinstance(v, Measure):
-            return _measure(v.number, v.unit), 0
-        if isinstance(v, Range):
-            return _range(v, after), 0
-        if isinstance(v, Fraction):
-            return _fraction(v), 0
-        if isinstance(v, SlashDate):
-            return f"{read_number(str(v.month))}月{read_number(str(v.day))}日", 0
-        if isinstance(v, Power):
-            return _power(v), 0
-        if isinstance(v, Phone):
-            return read_phone(v, PHONE_DIGITS), 0
-        if isinstance(v, Address):
-            return read_address(v, _ADDRESS), 0
-        raise TypeError(f"unknown entity {v!r}")
+    def measure(self, m: Measure) -> str:
+        return _measure(m.number, m.unit)
+
+    def range(self, r: Range, after: str) -> tuple[str, int]:
+        return _range(r, after), 0
+
+    def fraction(self, f: Fraction) -> str:
+        return _fraction(f)
+
+    def date(self, d: SlashDate) -> str:
+        return f"{read_number(str(d.month))}月{read_number(str(d.day))}日"
+
+    def power(self, p: Power) -> str:
+        return _power(p)
 
 
 READER = ChineseEntityReader()
