@@ -77,7 +77,7 @@ def worker(batch: int, melo_style: bool = False) -> dict:
     from melo.config import load_config
     from melo.model import build_discriminators, build_generator
     from melo.model.alignment import maximum_path
-    from melo.model.step import make_optimizers, train_step
+    from melo.train.step import make_optimizers, train_step
     from melo.text.symbols import DEFAULT_TABLE
 
     config = load_config(ROOT / "configs" / "config_bge_m3.json")

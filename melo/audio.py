@@ -11,12 +11,17 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
+if TYPE_CHECKING:
+    from melo.config import DataConfig
+
 __all__ = [
     "AudioClip",
+    "SpectrogramParams",
     "load_audio",
     "mel_filterbank",
     "mel_spectrogram",
@@ -159,3 +164,37 @@ def mel_spectrogram(
 ) -> torch.Tensor:
     """(B, T) waveform -> (B, n_mels, frames) log mel."""
     return spec_to_mel(spectrogram(wav, n_fft, hop_length, win_length), sample_rate, n_fft, n_mels, fmin, fmax)
+
+
+@dataclass(frozen=True)
+class SpectrogramParams:
+    """The STFT and mel settings of one model (``data.*`` in the config), in one object.
+
+    ``SpectrogramParams.from_config(config.data).mel(wav)`` is the training mel everywhere (the step, validation,
+    TensorBoard images); preprocessing stores ``.spectrogram(wav)``."""
+
+    sampling_rate: int
+    n_fft: int  # data.filter_length
+    hop_length: int
+    win_length: int
+    n_mels: int
+    fmin: float
+    fmax: float
+
+    @classmethod
+    def from_config(cls, data: "DataConfig") -> "SpectrogramParams":
+        return cls(sampling_rate=data.sampling_rate, n_fft=data.filter_length, hop_length=data.hop_length,
+                   win_length=data.win_length, n_mels=data.n_mel_channels, fmin=data.mel_fmin,
+                   fmax=data.resolved_mel_fmax)
+
+    def spectrogram(self, wav: torch.Tensor) -> torch.Tensor:
+        """(B, T) or (T,) waveform -> (B, n_fft // 2 + 1, frames) linear magnitude."""
+        return spectrogram(wav, self.n_fft, self.hop_length, self.win_length)
+
+    def spec_to_mel(self, spec: torch.Tensor) -> torch.Tensor:
+        """(B, n_fft // 2 + 1, frames) linear magnitude -> (B, n_mels, frames) log mel."""
+        return spec_to_mel(spec, self.sampling_rate, self.n_fft, self.n_mels, self.fmin, self.fmax)
+
+    def mel(self, wav: torch.Tensor) -> torch.Tensor:
+        """(B, T) waveform -> (B, n_mels, frames) log mel."""
+        return self.spec_to_mel(self.spectrogram(wav))

@@ -23,24 +23,18 @@ Every file holds only tensors, numbers, strings, lists and dicts, so it loads wi
 load, and agree on the step; :func:`load_latest_complete` returns the newest complete set and passes
 over a newer broken one with a warning.
 
-Writes are atomic: each file is written to a hidden temporary file in the same folder, flushed,
-fsync'ed and renamed over its final name (``os.replace``), so a process killed mid-write leaves the
-previous files intact. Within a set, G and D are written before the optimizer file and
-``G_latest.pth`` after it, so a set whose optimizer file exists was written completely.
-
-Test hook: with the environment variable ``MELO_TEST_KILL_DURING_SAVE`` set to a file name (e.g.
-``optimizer_4.pth``), the process kills itself with SIGKILL after writing half of that file's
-temporary copy. It exists only to test crash safety.
+Writes are atomic and durable (:func:`melo.files.atomic_write`): each file is written to a hidden temporary
+file in the same folder, fsync'ed and renamed over its final name, so a process killed mid-write leaves the
+previous files intact. Within a set, G and D are written before the optimizer file and ``G_latest.pth``
+after it, so a set whose optimizer file exists was written completely. The ``training`` payload's fields
+are :class:`melo.train.state.TrainingState`'s.
 """
 
 from __future__ import annotations
 
-import io
 import logging
-import os
 import random
 import re
-import signal
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,10 +42,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from melo.files import TEMPORARY_GLOB, atomic_write
+
 __all__ = [
     "CheckpointError",
     "CheckpointNotFoundError",
     "CheckpointSet",
+    "BEST_NAME",
     "LATEST_NAME",
     "atomic_save",
     "capture_rng_state",
@@ -68,12 +65,11 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 LATEST_NAME = "G_latest.pth"
+BEST_NAME = "G_best.pth"
+"""The generator with the best ``train.best_metric`` so far; the same layout as ``G_latest.pth`` plus ``best``."""
 KINDS = ("G", "D", "optimizer")
 FORMAT_VERSION = 1
-KILL_HOOK_ENV = "MELO_TEST_KILL_DURING_SAVE"
 _STEP_FILE = re.compile(r"^(G|D|optimizer)_(\d+)\.pth$")
-_TMP_PREFIX = "."
-_TMP_SUFFIX = ".tmp"
 
 
 class CheckpointError(RuntimeError):
@@ -99,21 +95,7 @@ class CheckpointSet:
 
 def atomic_save(obj: Any, path: str | Path) -> None:
     """``torch.save`` to ``path`` so that a crash at any moment leaves either the old file or the new one."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{_TMP_PREFIX}{path.name}.{os.getpid()}{_TMP_SUFFIX}")
-    try:
-        with open(tmp, "wb") as f:
-            if os.environ.get(KILL_HOOK_ENV) == path.name:
-                _write_half_then_die(obj, f)
-            torch.save(obj, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
+    atomic_write(path, lambda tmp: torch.save(obj, tmp), durable=True)
 
 
 def save_checkpoint_set(
@@ -143,21 +125,25 @@ def save_latest(
     config: dict[str, Any],
     symbols: dict[str, Any],
     spk2id: dict[str, int],
+    *,
+    name: str = LATEST_NAME,
+    best: dict[str, Any] | None = None,
 ) -> Path:
-    """Write ``G_latest.pth``: what inference needs (weights, resolved config, symbols, speakers)."""
-    path = Path(ckpt_dir) / LATEST_NAME
-    atomic_save(
-        {
-            "format": "melo-G-latest",
-            "version": FORMAT_VERSION,
-            "step": step,
-            "generator": generator,
-            "config": config,
-            "symbols": symbols,
-            "spk2id": dict(spk2id),
-        },
-        path,
-    )
+    """Write ``G_latest.pth`` (or ``name``, e.g. :data:`BEST_NAME`): what inference needs (weights, resolved
+    config, symbols, speakers); ``best`` (``{"metric", "value", "step"}``) says why a ``G_best.pth`` was kept."""
+    path = Path(ckpt_dir) / name
+    payload = {
+        "format": "melo-G-latest",
+        "version": FORMAT_VERSION,
+        "step": step,
+        "generator": generator,
+        "config": config,
+        "symbols": symbols,
+        "spk2id": dict(spk2id),
+    }
+    if best is not None:
+        payload["best"] = dict(best)
+    atomic_save(payload, path)
     return path
 
 
@@ -168,7 +154,7 @@ def prune_checkpoints(ckpt_dir: str | Path, keep: int) -> list[Path]:
     """
     ckpt_dir = Path(ckpt_dir)
     removed: list[Path] = []
-    for tmp in ckpt_dir.glob(f"{_TMP_PREFIX}*{_TMP_SUFFIX}"):
+    for tmp in ckpt_dir.glob(TEMPORARY_GLOB):
         tmp.unlink(missing_ok=True)
         removed.append(tmp)
     if keep <= 0:
@@ -298,28 +284,3 @@ def _step_files(ckpt_dir: Path) -> dict[int, dict[str, Path]]:
         if m and path.is_file():
             found.setdefault(int(m.group(2)), {})[m.group(1)] = path
     return found
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:  # some file systems do not allow opening folders
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _write_half_then_die(obj: Any, f: io.BufferedWriter) -> None:
-    """Test hook (see the module docstring): leave a half-written temporary file and SIGKILL ourselves."""
-    buffer = io.BytesIO()
-    torch.save(obj, buffer)
-    data = buffer.getvalue()
-    f.write(data[: len(data) // 2])
-    f.flush()
-    os.fsync(f.fileno())
-    logger.warning("%s is set: killing this process in the middle of a checkpoint write", KILL_HOOK_ENV)
-    os.kill(os.getpid(), signal.SIGKILL)

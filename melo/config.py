@@ -31,6 +31,17 @@ __all__ = [
 ]
 
 
+EVAL_METRIC_GROUPS = ("acoustic", "identification", "asr", "speaker", "dnsmos")
+"""The metric groups of :mod:`melo.eval` (its ``ALL_METRICS``; a test keeps them equal)."""
+BEST_METRICS: dict[str, str | None] = {
+    "mcd_db": "acoustic", "f0_rmse_cents": "acoustic", "voicing_error": "acoustic", "duration_ratio": "acoustic",
+    "id_accuracy": "identification", "wer": "asr", "asr_id_accuracy": "asr", "speaker_similarity": "speaker",
+    "speaker_similarity_cross_lingual": "speaker", "dnsmos_sig": "dnsmos", "dnsmos_bak": "dnsmos",
+    "dnsmos_ovrl": "dnsmos", "val_mel_l1": None,
+}
+"""Scores ``train.best_metric`` may name, with the metric group that produces each (``val_mel_l1``: validation)."""
+
+
 class ConfigError(ValueError):
     """A config file or value is invalid; the message names the key and the file."""
 
@@ -77,6 +88,16 @@ class TrainConfig:
     """Optional generator checkpoint to initialise from (shape mismatches are reported)."""
     pretrained_D: str | None = None
     """Optional discriminator checkpoint to initialise from."""
+    eval_utterances: int = 16
+    """Validation lines synthesised from their text at every evaluation and scored against their own recordings
+    (:mod:`melo.train.speech_eval`), taken from each language in turn; 0 turns this off."""
+    eval_metrics: tuple[str, ...] = ("acoustic", "identification")
+    """:mod:`melo.eval` metric groups of that evaluation: ``acoustic``, ``identification`` (core install), ``asr``,
+    ``speaker``, ``dnsmos`` (``pip install -r requirements-eval.txt``)."""
+    best_metric: str | None = "mcd_db"
+    """Keep ``G_best.pth``, the generator with the best value of this score so far: an evaluation score
+    (``mcd_db``, ``f0_rmse_cents``, ``voicing_error``, ``duration_ratio``, ``id_accuracy``, ``wer``,
+    ``asr_id_accuracy``, ``speaker_similarity``, ``dnsmos_ovrl``, ...) or ``val_mel_l1``; null keeps none."""
 
     def __post_init__(self) -> None:
         _check(self.log_interval > 0, "train.log_interval", "must be > 0")
@@ -90,6 +111,16 @@ class TrainConfig:
         _check(self.keep_ckpts >= 0, "train.keep_ckpts", "must be >= 0 (0 keeps all)")
         _check(self.num_workers >= 0, "train.num_workers", "must be >= 0")
         _check(self.grad_clip_norm is None or self.grad_clip_norm > 0, "train.grad_clip_norm", "must be > 0 or null")
+        _check(self.eval_utterances >= 0, "train.eval_utterances", "must be >= 0 (0 turns speech evaluation off)")
+        unknown = [m for m in self.eval_metrics if m not in EVAL_METRIC_GROUPS]
+        _check(not unknown, "train.eval_metrics", f"unknown metric group(s) {unknown}; known: {', '.join(EVAL_METRIC_GROUPS)}")
+        if self.best_metric is not None:
+            _check(self.best_metric in BEST_METRICS, "train.best_metric",
+                   f"unknown score {self.best_metric!r}; known: {', '.join(BEST_METRICS)} (or null)")
+            group = BEST_METRICS[self.best_metric]
+            _check(group is None or (self.eval_utterances > 0 and group in self.eval_metrics), "train.best_metric",
+                   f"{self.best_metric!r} comes from the {group!r} evaluation: add it to train.eval_metrics "
+                   f"(and keep train.eval_utterances > 0), or choose another score")
 
 
 @dataclass(frozen=True)
@@ -376,11 +407,9 @@ class Config:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
 
     def save(self, path: str | Path) -> None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(self.to_json() + "\n", encoding="utf-8")
-        tmp.replace(path)
+        from melo.files import write_bytes_atomic
+
+        write_bytes_atomic(path, (self.to_json() + "\n").encode("utf-8"))
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any], source: str = "<config>") -> "Config":

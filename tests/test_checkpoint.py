@@ -105,8 +105,9 @@ def test_kill_during_write_leaves_previous_file_usable(tmp_path: Path) -> None:
         "import torch; from melo.checkpoint import atomic_save;"
         f"atomic_save({{'v': torch.arange(100000.0)}}, {str(target)!r})"
     )
-    env = dict(os.environ, **{ck.KILL_HOOK_ENV: "G_latest.pth"})
-    proc = subprocess.run([sys.executable, "-c", script], env=env, cwd=Path(__file__).parents[1], capture_output=True)
+    killer = Path(__file__).with_name("kill_during_save.py")  # kills the writer of G_latest.pth halfway
+    proc = subprocess.run([sys.executable, str(killer), "G_latest.pth", "-c", script], env=dict(os.environ),
+                          cwd=Path(__file__).parents[1], capture_output=True)
     assert proc.returncode == -9, proc.stderr.decode()
     assert list(tmp_path.glob(".*.tmp")), "the killed writer should have left a partial temporary file"
     assert torch.equal(ck.load_checkpoint_file(target)["v"], torch.tensor([1.0]))

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from melo.data import cache as C
+from melo.files import atomic_write, write_bytes_atomic, write_if_changed
 
 
 def test_keys_change_with_every_input() -> None:
@@ -38,12 +39,12 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path: Path) -> None:
         raise OSError("disk full")
 
     with pytest.raises(OSError, match="disk full"):
-        C.atomic_write(target, half_then_fail)
+        atomic_write(target, half_then_fail)
     assert not target.exists() and list(target.parent.iterdir()) == []
-    C.write_bytes_atomic(target, b"ok")
+    write_bytes_atomic(target, b"ok")
     assert target.read_bytes() == b"ok"
-    assert not C.write_if_changed(target, b"ok")
-    assert C.write_if_changed(target, b"new") and target.read_bytes() == b"new"
+    assert not write_if_changed(target, b"ok")
+    assert write_if_changed(target, b"new") and target.read_bytes() == b"new"
 
 
 def test_wav_hash_index_memoises_by_size_and_mtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -11,7 +11,7 @@ import torch
 from melo.config import load_config
 from melo.model import build_discriminators, build_generator
 from melo.model.inference import optimize_for_inference
-from melo.model.step import make_optimizers, train_step
+from melo.train.step import make_optimizers, train_step
 from melo.text.symbols import DEFAULT_TABLE
 from model_helpers import random_batch
 

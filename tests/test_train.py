@@ -183,9 +183,9 @@ def test_existing_checkpoints_without_resume_is_an_error(workspace: Path, uninte
 
 
 def test_killed_during_checkpoint_write_resumes_from_previous(workspace: Path, uninterrupted: str) -> None:
-    env = {**PYTHON_ENV, ck.KILL_HOOK_ENV: "optimizer_4.pth"}
-    proc = subprocess.run([sys.executable, "-m", "melo.train", *_argv(workspace, "killed", None, "--max-steps", "4")],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    killer = [sys.executable, str(REPO / "tests" / "kill_during_save.py"), "optimizer_4.pth"]  # dies writing it
+    proc = subprocess.run([*killer, "-m", "melo.train", *_argv(workspace, "killed", None, "--max-steps", "4")],
+                          cwd=REPO, env=PYTHON_ENV, capture_output=True, text=True, timeout=600)
     assert proc.returncode == -signal.SIGKILL, proc.stderr[-3000:]
     folder = workspace / "checkpoints" / "killed"
     assert (folder / "G_4.pth").exists() and not (folder / "optimizer_4.pth").exists()
@@ -199,8 +199,22 @@ def test_killed_during_checkpoint_write_resumes_from_previous(workspace: Path, u
 
 # -- robustness -------------------------------------------------------------------------------------
 
+def _poison_step(monkeypatch: pytest.MonkeyPatch, poisoned_step: int) -> None:
+    """Fill the spectrogram of the batch of step ``poisoned_step`` (1-based) with NaN before the step runs."""
+    import melo.train.loop
+
+    real_step = melo.train.loop.train_step
+
+    def step_with_nan(generator, discriminators, optimizers, inputs, wav, config, step, **kwargs):
+        if step + 1 == poisoned_step:
+            inputs = {**inputs, "spec": torch.full_like(inputs["spec"], float("nan"))}
+        return real_step(generator, discriminators, optimizers, inputs, wav, config, step, **kwargs)
+
+    monkeypatch.setattr(melo.train.loop, "train_step", step_with_nan)
+
+
 def test_nan_batch_is_skipped_and_training_continues(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(trainer.NAN_HOOK_ENV, "2")
+    _poison_step(monkeypatch, 2)
     config = _config(workspace, "nan", eval_interval=1)
     assert _train(workspace, "nan", "--max-steps", "3", config=config) == 0
     g1, g2, g3 = (_ckpt(workspace, "nan", "G", s)["generator"] for s in (1, 2, 3))

@@ -13,7 +13,7 @@ Layout of the cache folder (``data.cache_dir``, or ``cache/`` beside ``training_
 
 Every key is a hash of everything that affects the artefact (see ``audio_key``/``phoneme_key``/
 ``feature_key``) plus ``FORMAT_VERSION``; a changed input gives a new key, so stale files are never read.
-Writes go to a temporary file in the same folder and are moved into place with ``os.replace``.
+Every write is atomic (:mod:`melo.files`).
 """
 
 from __future__ import annotations
@@ -21,24 +21,20 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+
+from melo.files import write_if_changed
 
 __all__ = [
     "FORMAT_VERSION",
     "WavHashIndex",
-    "atomic_write",
-    "write_bytes_atomic",
-    "write_json_atomic",
     "audio_key",
     "feature_key",
     "file_hash",
     "hash_fields",
     "phoneme_key",
     "shard_path",
-    "write_if_changed",
 ]
 
 logger = logging.getLogger(__name__)
@@ -91,39 +87,6 @@ def feature_key(phonemes: str, extractor_fingerprint: str, bert_model: str, bert
 
 def shard_path(root: Path, kind: str, key: str, suffix: str) -> Path:
     return root / kind / key[:2] / f"{key}{suffix}"
-
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(tmp)`` on a temporary file beside ``path``, then move it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    atomic_write(path, lambda tmp: tmp.write_bytes(data))
-
-
-def write_json_atomic(path: Path, obj: Any) -> None:
-    write_bytes_atomic(path, (json.dumps(obj, ensure_ascii=False, indent=1) + "\n").encode("utf-8"))
-
-
-def write_if_changed(path: Path, data: bytes) -> bool:
-    """Atomically write ``data`` unless ``path`` already holds exactly it. Returns whether it wrote."""
-    try:
-        if path.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        pass
-    write_bytes_atomic(path, data)
-    return True
 
 
 def file_hash(path: Path, chunk: int = 1 << 20) -> str:

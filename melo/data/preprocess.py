@@ -36,6 +36,7 @@ import numpy as np
 
 from melo.config import Config, DataConfig
 from melo.data import cache as C
+from melo.files import atomic_write, write_if_changed, write_json_atomic
 from melo.data.filelist import (
     ERROR,
     FIXED,
@@ -274,12 +275,12 @@ def prepare(
             "filelist_hash": C.file_hash(Path(filelist)) if Path(filelist).exists() else None,
             "items": [asdict(it) for it in items],
         }
-        if C.write_if_changed(path, _json_bytes(payload)):
+        if write_if_changed(path, _json_bytes(payload)):
             wrote.append(str(path))
         manifests[split] = path
 
     config_path = cache_dir / "config.json"
-    if C.write_if_changed(config_path, (resolved.to_json() + "\n").encode("utf-8")):
+    if write_if_changed(config_path, (resolved.to_json() + "\n").encode("utf-8")):
         wrote.append(str(config_path))
     wrote += _write_report(cache_dir, report)
     if report.good["train"] == 0:
@@ -567,7 +568,7 @@ def _audio_job(job: _Job, limits: tuple[float, float]) -> dict[str, Any]:
         clip = load_audio(job.wav, job.sampling_rate)
     except (RuntimeError, ValueError, OSError) as e:  # soundfile raises LibsndfileError (a RuntimeError)
         meta["error"] = str(e).splitlines()[0] if str(e) else type(e).__name__
-        C.write_json_atomic(C.shard_path(cache_dir, "audio", job.key, ".json"), meta)
+        write_json_atomic(C.shard_path(cache_dir, "audio", job.key, ".json"), meta)
         return meta
     samples = clip.samples
     peak = float(np.abs(samples).max()) if samples.size else 0.0
@@ -596,8 +597,8 @@ def _audio_job(job: _Job, limits: tuple[float, float]) -> dict[str, Any]:
             with open(tmp, "wb") as f:
                 np.savez(f, wav=wav16, spec=spec16)
 
-        C.atomic_write(C.shard_path(cache_dir, "audio", job.key, ".npz"), write)
-    C.write_json_atomic(C.shard_path(cache_dir, "audio", job.key, ".json"), meta)
+        atomic_write(C.shard_path(cache_dir, "audio", job.key, ".npz"), write)
+    write_json_atomic(C.shard_path(cache_dir, "audio", job.key, ".json"), meta)
     return meta
 
 
@@ -611,7 +612,7 @@ def _text_job(job: _Job) -> dict[str, Any]:
         phonemes = phonemize(job.text, job.language, korean_coda_classes=job.korean_coda_classes)
     except NothingToPronounceError as e:
         out = {"error": f"nothing pronounceable in the text ({e})", "kind": "unpronounceable"}
-        C.write_json_atomic(path, out)
+        write_json_atomic(path, out)
         return out
     except Exception as e:  # noqa: BLE001 -- a frontend bug on one row is reported, not fatal; not cached
         logger.debug("text frontend failed on %r", job.text, exc_info=True)
@@ -625,7 +626,7 @@ def _text_job(job: _Job) -> dict[str, Any]:
         "dropped": list(phonemes.dropped),
         "unknown_phones": sorted({p for p in phonemes.phones if p not in DEFAULT_TABLE}),
     }
-    C.write_json_atomic(path, out)
+    write_json_atomic(path, out)
     return out
 
 
@@ -712,7 +713,7 @@ def _fill_features(
                         f"expected ({extractor.hidden_size}, {n})"
                     )
                 arr = feat.detach().cpu().numpy().astype(np.float16)
-                C.atomic_write(C.shard_path(cache_dir, "features", key, ".npy"), lambda tmp, a=arr: _save_npy(tmp, a))
+                atomic_write(C.shard_path(cache_dir, "features", key, ".npy"), lambda tmp, a=arr: _save_npy(tmp, a))
                 report.computed["features"] += 1
             bar.update(len(chunk))
 
@@ -746,9 +747,9 @@ def _write_report(cache_dir: Path, report: Report) -> list[str]:
     wrote = []
     text_path, json_path = cache_dir / "report.txt", cache_dir / "report.json"
     body = "\n".join(str(p) for p in report.problems) + "\n"
-    if C.write_if_changed(text_path, body.encode("utf-8")):
+    if write_if_changed(text_path, body.encode("utf-8")):
         wrote.append(str(text_path))
-    if C.write_if_changed(json_path, _json_bytes(report.to_json())):
+    if write_if_changed(json_path, _json_bytes(report.to_json())):
         wrote.append(str(json_path))
     return wrote
 
