@@ -167,14 +167,11 @@ _PATTERNS: tuple[tuple[str, str], ...] = (
 )
 _COMPILED = tuple((kind, re.compile(pattern)) for kind, pattern in _PATTERNS)
 
-
-
-
 _ADDRESS_TRIGGER = re.compile(r"@|://|www\.|[A-Za-z0-9]\.[A-Za-z]")
 _NUMERIC_TRIGGER = re.compile(r"[0-9]|[A-Za-z]\^")
-# Where an entity may start: a number (maybe after its sign, "(" or "+"), a letter before "^", and, when
-# the text may hold an address, the start of a run of Latin letters and digits.
-_NUMERIC_START = re.compile(r"[-−+(]?[0-9]|[A-Za-z]\^")
+# Where an entity may start: a run of digits or the sign, "(" or "+" before it, a letter before "^", and,
+# when the text may hold an address, the start of a run of Latin letters and digits.
+_NUMERIC_START = re.compile(r"[-−+(]?(?<![0-9])[0-9]|[A-Za-z]\^")
 _ADDRESS_START = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9]")
 _TRAILING = ".,;:!?)]'"
 
@@ -188,7 +185,8 @@ def find_entities(text: str) -> tuple[Entity, ...]:
     """
     starts: set[int] = set()
     if _NUMERIC_TRIGGER.search(text) is not None:
-        starts.update(m.start() for m in _NUMERIC_START.finditer(text))
+        for m in _NUMERIC_START.finditer(text):
+            starts.update((m.start(), m.end() - 1))
     if _ADDRESS_TRIGGER.search(text) is not None:
         starts.update(m.start() for m in _ADDRESS_START.finditer(text))
     out: list[Entity] = []

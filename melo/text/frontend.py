@@ -13,7 +13,7 @@ import re
 from types import ModuleType
 
 from melo.text.entities import find_entities
-from melo.text.language import segment_languages
+from melo.text.language import Run, segment_languages
 from melo.text.normalize import canonical_punctuation, clean_text
 from melo.text.symbols import validate_language
 from melo.text.types import Phonemes, Segment
@@ -55,7 +55,7 @@ def phonemize(
     ``language`` (KR, EN, ZH, JP, or None to detect) only breaks ties the script leaves open: a call's
     or a speaker's default language. ``context`` is the paragraph ``text`` was cut from (the API reads
     sentence by sentence): a kanji-only sentence is Japanese when the paragraph around it is.
-    ``korean_coda_classes`` adds the coda-class symbols of :mod:`melo.text.korean` (``data.korean_coda_classes``).
+    ``korean_coda_classes`` adds the coda-class symbols of :mod:`melo.text.kr_codas` (``data.korean_coda_classes``).
     Raises ``ValueError`` for an unknown code and ``NothingToPronounceError`` when no phone results.
     Characters no language reads are logged, listed in ``Phonemes.dropped`` and not voiced.
     """
@@ -90,7 +90,7 @@ def phonemize(
 _LATIN = re.compile("[A-Za-z]")
 
 
-def _segment(cleaned: str, tag: str | None, context: str | None):  # -> tuple[list[Run], list[tuple[int, str]]]
+def _segment(cleaned: str, tag: str | None, context: str | None) -> tuple[list[Run], list[tuple[int, str]]]:
     """Language runs of ``cleaned``, with numbers-with-units and addresses kept whole and neutral."""
     spans = [(e.start, e.end) for e in find_entities(cleaned)]
     return segment_languages(cleaned, tag, context=context, neutral=spans)
