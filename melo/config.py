@@ -158,6 +158,11 @@ class DataConfig:
     """Precision of the text encoder while preprocessing: ``fp32`` (exact), ``bf16`` (CPU with bf16 units or
     CUDA; ~2x faster on CPU, ~1.3% feature error), ``int8`` (CPU only; ~3.5x faster, ~5% error on random
     weights) or ``fp16`` (CUDA). Part of the feature-cache key. See benchmarks/results/features.md."""
+    korean_coda_classes: bool = False
+    """Follow each neutralised Korean coda with its class symbol (``melo.text.kr_codas``: 옷 ᆺ ᆮ̚), so codas
+    that sound alike share what is learnt. Changes the phone sequences: a model is trained and used with one
+    setting. Off by default: on a Korean sample the rare coda letters it would help were 0.8% of the
+    neutralised codas, for +14% Korean phones (benchmarks/results/frontend_korean_codas.md)."""
     min_audio_seconds: float = 0.3
     """Clips shorter than this are reported and left out of training."""
     max_audio_seconds: float = 30.0
