@@ -26,7 +26,8 @@ def build_tiny_checkpoint(out_dir: Path, encoder_dir: Path) -> Path:
     from melo.model import build_generator
     from melo.text import DEFAULT_TABLE
 
-    config = load_config(REPO / "configs" / "tiny.json").replace(data={"bert_model": str(encoder_dir), "spk2id": SPEAKERS})
+    config = load_config(REPO / "configs" / "tiny.json")
+    config = config.replace(data={"bert_model": str(encoder_dir), "spk2id": SPEAKERS})
     torch.manual_seed(0)
     generator = build_generator(config, DEFAULT_TABLE)
     return save_latest(out_dir, 0, generator.state_dict(), config.to_dict(), DEFAULT_TABLE.to_dict(), SPEAKERS)

@@ -194,7 +194,8 @@ def test_streams_share_the_model_sentence_by_sentence(tts: TTS) -> None:
         conn = stream_request(running.port, {"input": sentences(n), "response_format": "pcm", "stream": True,
                                              "speed": 0.25})
         response, _ = read_first_chunk(conn)
-        status, _, body = request(running.port, "POST", "/v1/audio/speech", {"input": "Short.", "response_format": "pcm"})
+        short = {"input": "Short.", "response_format": "pcm"}
+        status, _, body = request(running.port, "POST", "/v1/audio/speech", short)
         long_done = metric(running.port, "melo_sentences_synthesized_total") - 1  # the short one's sentence
         assert status == 200 and len(body) > 0
         assert long_done < n
@@ -292,16 +293,20 @@ def test_requests_past_the_timeout_are_504_or_cut(tts: TTS) -> None:
          "response_format 'ogg' is not available: unknown format; use one of wav, flac, pcm, mp3, opus"),
         ({"input": "hi", "response_format": "mp3", "stream": True}, 400, "unsupported_response_format",
          "response_format 'mp3' cannot be streamed"),
-        ({"input": "hi", "stream_format": "sse"}, 400, "unsupported_stream_format", "stream_format 'sse' is not supported"),
-        ({"input": "hi", "language": "FR"}, 400, "unknown_language", "unknown language 'FR'; use one of KR, EN, ZH, JP"),
+        ({"input": "hi", "stream_format": "sse"}, 400, "unsupported_stream_format",
+         "stream_format 'sse' is not supported"),
+        ({"input": "hi", "language": "FR"}, 400, "unknown_language",
+         "unknown language 'FR'; use one of KR, EN, ZH, JP"),
         ({"input": "hi", "sped": 1.0}, 400, "unknown_field", "unknown field 'sped'; known: model, input, voice"),
         ({"voice": "alice"}, 400, "missing_field", "missing field 'input'"),
         ({"input": 42}, 400, "invalid_field", "input: Input should be a valid string"),
+        ({"input": "hi", "voice": True}, 400, "invalid_field", "voice must be a speaker name or an integer speaker id"),
+        ({"input": "hi", "stream": "yes"}, 400, "invalid_field", "stream: Input should be a valid boolean"),
         ([1, 2], 400, "invalid_body", "the request body must be a JSON object"),
     ],
-    ids=["empty", "blank", "too-long", "unknown-voice", "unknown-voice-id", "unpronounceable", "speed-zero", "speed-high",
-         "speed-text", "aac", "unknown-format", "stream-mp3", "sse", "language", "unknown-field", "no-input",
-         "input-number", "not-an-object"],
+    ids=["empty", "blank", "too-long", "unknown-voice", "unknown-voice-id", "unpronounceable", "speed-zero",
+         "speed-high", "speed-text", "aac", "unknown-format", "stream-mp3", "sse", "language", "unknown-field",
+         "no-input", "input-number", "voice-bool", "stream-text", "not-an-object"],
 )
 def test_bad_requests_get_a_clear_json_error(port: int, body: Any, status: int, code: str, message: str) -> None:
     got_status, headers, got = request(port, "POST", "/v1/audio/speech", body)

@@ -30,7 +30,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
                    help=f"require 'Authorization: Bearer KEY' (repeat for several keys; or set {API_KEY_ENV}, "
                         "comma-separated). Default: no key")
     p.add_argument("--concurrency", type=int, default=defaults.concurrency,
-                   help=f"requests synthesised at once, sharing the model sentence by sentence (default {defaults.concurrency})")
+                   help="requests synthesised at once, sharing the model sentence by sentence "
+                        f"(default {defaults.concurrency})")
     p.add_argument("--queue-size", type=int, default=defaults.queue_size,
                    help=f"requests that may wait beyond those; more are answered 429 (default {defaults.queue_size})")
     p.add_argument("--max-chars", type=int, default=defaults.max_chars,

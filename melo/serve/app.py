@@ -52,9 +52,9 @@ _Send = Callable[[dict[str, Any]], Awaitable[None]]
 class SpeechBody(BaseModel):
     """``POST /v1/audio/speech``: OpenAI's fields (``instructions`` is accepted and not used) plus ``stream``
     (per-sentence chunks, wav or pcm) and ``language`` (breaks ties, as in ``TTS.stream``). Unknown fields are
-    errors, so a misspelt one is not silently ignored."""
+    errors, so a misspelt one is not silently ignored, and types are strict (``"stream": "yes"`` is an error)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     model: str | None = None
     input: str
@@ -207,8 +207,8 @@ class _RequestChecks:
             raise ApiError(400, why, code="unsupported_response_format", param="response_format")
         if body.stream_format not in (None, "audio"):
             raise ApiError(400, f"stream_format {body.stream_format!r} is not supported: audio is sent as raw bytes "
-                           "('audio'); for sentence-by-sentence chunks send stream=true", code="unsupported_stream_format",
-                           param="stream_format")
+                           "('audio'); for sentence-by-sentence chunks send stream=true",
+                           code="unsupported_stream_format", param="stream_format")
         if not body.input.strip():
             raise ApiError(400, "input is empty; give at least one word to read", code="empty_input", param="input")
         if len(body.input) > self.settings.max_chars:
@@ -307,8 +307,8 @@ def _not_ready(e: Exception) -> ApiError:
 
 
 def _internal(error_id: str) -> ApiError:
-    return ApiError(500, f"internal error {error_id}: the server log has the details under this id", code="internal_error",
-                    reason="internal")
+    return ApiError(500, f"internal error {error_id}: the server log has the details under this id",
+                    code="internal_error", reason="internal")
 
 
 # -- errors as JSON -------------------------------------------------------------------------------
@@ -348,7 +348,7 @@ def _validation_error(e: RequestValidationError) -> ApiError:
     """pydantic's first complaint about the body, as one sentence naming the field."""
     first = e.errors()[0]
     loc = [str(part) for part in first.get("loc", ()) if part != "body"]
-    field = ".".join(loc) or None
+    field = loc[0] if loc else None  # a union's errors name the member type after the field: not the client's concern
     kind = first.get("type", "")
     if kind == "json_invalid":
         return ApiError(400, f"the request body is not valid JSON ({first.get('ctx', {}).get('error', 'parse error')})",
@@ -360,6 +360,9 @@ def _validation_error(e: RequestValidationError) -> ApiError:
     if kind == "extra_forbidden":
         known = ", ".join(SpeechBody.model_fields)
         return ApiError(400, f"unknown field {field!r}; known: {known}", code="unknown_field", param=field)
+    if field == "voice":
+        return ApiError(400, "voice must be a speaker name or an integer speaker id (GET /v1/voices lists them)",
+                        code="invalid_field", param="voice")
     if kind == "model_attributes_type" or field is None:
         return ApiError(400, "the request body must be a JSON object", code="invalid_body")
     return ApiError(400, f"{field}: {first.get('msg', 'invalid value')}", code="invalid_field", param=field)

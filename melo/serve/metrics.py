@@ -136,8 +136,9 @@ class ServeMetrics:
         self.requests = Counter("melo_http_requests_total", "HTTP requests answered, by route and status code.",
                                 ("route", "code"))
         self.errors = Counter("melo_errors_total",
-                              "Requests answered with an error or cut short, by reason (invalid_request, unauthorized, queue_full, "
-                              "timeout, client_disconnected, not_ready, internal).", ("reason",))
+                              "Requests answered with an error or cut short, by reason (invalid_request, "
+                              "unauthorized, queue_full, timeout, client_disconnected, not_ready, internal).",
+                              ("reason",))
         self.sentences = Counter("melo_sentences_synthesized_total", "Sentences synthesised.")
         self.audio_seconds = Counter("melo_audio_seconds_total", "Seconds of audio synthesised.")
         self.synthesis_seconds = Counter("melo_synthesis_seconds_total", "Seconds the model spent synthesising.")

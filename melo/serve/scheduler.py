@@ -12,6 +12,9 @@
   place frees up.
 - :meth:`SpeechJob.cancel` (client gone, timed out) stops a job between sentences: the sentence in
   progress finishes, no other one starts, and the job's slot is freed.
+- ``TTS.stream`` says a text is done only when asked for a sentence after its last, so with several active
+  jobs a request's end (its audio has all been sent) waits for one turn of the others' sentences. A job's
+  slot is freed before its request hears the end, so a client that sends its next request at once finds room.
 """
 
 from __future__ import annotations
@@ -69,6 +72,7 @@ class SpeechInput:
 
 
 _END = object()
+_CANCELLED = object()
 
 
 class SpeechJob:
@@ -204,13 +208,15 @@ class SynthesisScheduler:
                 if self._stopping:
                     return
                 job = self._active[0]
-            finished = self._step(job)
+            last = self._step(job)
             with self._cond:
-                if finished:
+                if last is None:
+                    self._active.rotate(-1)
+                else:
                     self._active.popleft()
                     self._active_count -= 1
-                else:
-                    self._active.rotate(-1)
+            if last is not None and last is not _CANCELLED:
+                job._post(last)  # once the slot is free: a client that sends its next request at once finds room
 
     def _promote(self) -> None:
         """Waiting jobs take free slots in arrival order (under ``_cond``); cancelled ones are dropped."""
@@ -220,15 +226,16 @@ class SynthesisScheduler:
                 self._active.append(job)
                 self._active_count += 1
 
-    def _step(self, job: SpeechJob) -> bool:
-        """Synthesise ``job``'s next sentence; True when the job is over (done, failed or cancelled)."""
+    def _step(self, job: SpeechJob) -> Any:
+        """Synthesise ``job``'s next sentence and post its audio: None. When the job is over instead, what its
+        request is told last: the end, the synthesis error, or nothing (``_CANCELLED``: nobody listens)."""
         from melo.api import SynthesisError
 
         if job.cancelled:
             if job._chunks is not None:
                 job._chunks.close()
             logger.info("request stopped after %d sentence(s): cancelled", job.sentences)
-            return True
+            return _CANCELLED
         spec = job.spec
         t0 = time.perf_counter()
         try:
@@ -238,15 +245,13 @@ class SynthesisScheduler:
             audio = next(job._chunks)
         except StopIteration:
             self._finished(job)
-            return True
+            return _END
         except SynthesisError as e:
-            job._post(e)
-            return True
-        except Exception as e:
+            return e
+        except Exception:
             error_id = new_error_id()
             logger.exception("synthesis failed, error id %s (text of %d characters)", error_id, len(spec.text))
-            job._post(InternalFault(error_id))
-            return True
+            return InternalFault(error_id)
         seconds = time.perf_counter() - t0
         sample_rate = self._tts.sample_rate
         job.model_seconds += seconds
@@ -259,10 +264,9 @@ class SynthesisScheduler:
         self._metrics.synthesis_seconds.inc(seconds)
         self._metrics.audio_seconds.inc(audio.shape[0] / sample_rate)
         job._post(audio)
-        return False
+        return None
 
     def _finished(self, job: SpeechJob) -> None:
         self._recent_job_seconds.append(job.model_seconds)
         if job.samples:
             self._metrics.real_time_factor.observe(job.model_seconds / (job.samples / self._tts.sample_rate))
-        job._post(_END)
