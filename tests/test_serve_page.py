@@ -23,6 +23,7 @@ from tests.serve_helpers import HOST, REPO, build_tiny_checkpoint, request, wait
 pytestmark = pytest.mark.slow  # a server process (model load + warm-up) and a browser: ~20-30 s together
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser")
+TEXT = "Hello there. 안녕하세요. 我们明天见。"
 
 
 def free_port() -> int:
@@ -73,13 +74,14 @@ def test_page_streams_a_sentence_into_a_playable_audio_element(served, tmp_path:
             page.on("request", lambda r: sent.append(json.loads(r.post_data)) if r.method == "POST" else None)
             page.goto(f"http://{HOST}:{port}/")
             page.wait_for_function("document.querySelectorAll('#voice option').length === 2")
-            page.fill("#text", "Hello there. 안녕하세요.")
+            page.fill("#text", TEXT)
             page.select_option("#voice", "1")
+            page.eval_on_selector("#speed", "el => { el.value = '0.5'; el.dispatchEvent(new Event('input')); }")
             page.click("#speak")
             page.wait_for_function("window.melo.done || window.melo.error !== null", timeout=60_000)
             state = page.evaluate("window.melo")
             assert state["error"] is None, state
-            assert state["chunks"] >= 1 and state["samples"] > 0.2 * 44100 and state["firstAudioMs"] > 0
+            assert state["chunks"] >= 1 and state["samples"] > 0.5 * 44100 and state["firstAudioMs"] > 0
             # the audio element holds the whole WAV and plays it
             page.wait_for_function("document.getElementById('player').readyState >= 3", timeout=30_000)
             duration = page.evaluate("document.getElementById('player').duration")
@@ -94,8 +96,7 @@ def test_page_streams_a_sentence_into_a_playable_audio_element(served, tmp_path:
             page.screenshot(path=str(tmp_path / "serve_page.png"), full_page=True)
         finally:
             browser.close()
-    assert sent == [{"input": "Hello there. 안녕하세요.", "voice": 1, "speed": 1, "response_format": "pcm",
-                     "stream": True}]
+    assert sent == [{"input": TEXT, "voice": 1, "speed": 0.5, "response_format": "pcm", "stream": True}]
     assert (tmp_path / "serve_page.png").stat().st_size > 10_000
 
 

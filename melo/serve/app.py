@@ -95,7 +95,6 @@ def create_app(tts: Any, settings: ServeSettings, *, warm: bool = True) -> FastA
         await asyncio.to_thread(scheduler.stop)
 
     app = FastAPI(title="melo-bge-m3 speech server", version="1", lifespan=lifespan)
-    app.state.scheduler, app.state.metrics, app.state.settings = scheduler, metrics, settings
     _add_error_handlers(app, metrics)
     app.add_middleware(_StopCutStreams)
     app.add_middleware(_LimitBody, limit=settings.max_body_bytes, metrics=metrics)
@@ -151,6 +150,7 @@ def create_app(tts: Any, settings: ServeSettings, *, warm: bool = True) -> FastA
         disconnected = asyncio.ensure_future(_wait_for_disconnect(request))
         try:
             first = await _next_audio(job, deadline, disconnected)
+            assert first is not None  # TTS.stream yields at least one sentence or raises
             if not body.stream:
                 chunks = [first]
                 while (chunk := await _next_audio(job, deadline, disconnected)) is not None:
