@@ -10,7 +10,7 @@ text position, and 0.25 makes that the pace of natural speech.
 Every client sends streamed requests (``response_format=pcm, stream=true``) back to back over one keep-alive
 connection, each a two-sentence KR/EN/ZH/JP text, until the round's time is up (requests in flight then
 finish). Time to first audio is measured to the first body byte, latency to the last. A 429 is counted and the
-client waits the Retry-After it was given. Rounds, each repeated ``--rounds`` times in turn:
+client waits the Retry-After it was given, then reconnects. Rounds, each repeated ``--rounds`` times in turn:
 
 - *1 client*: the baseline (no queueing: latency is synthesis plus HTTP);
 - *at the limit*: concurrency + queue size clients: every request is admitted, so errors must be 0;
@@ -148,6 +148,8 @@ def client(port: int, index: int, clients: int, stop_at: float, sample_rate: int
                     else:
                         result.errors.append(f"{response.status}: {detail}")
                 time.sleep(max(0.0, min(retry_after, stop_at - time.monotonic())))
+                conn.close()  # the server closes keep-alive connections idle for 5 s (uvicorn's default)
+                conn = http.client.HTTPConnection(HOST, port, timeout=300)
                 continue
             first = response.read1(1 << 16)
             first_audio = time.perf_counter() - started
@@ -193,7 +195,7 @@ def percentile(values: list[float], q: float) -> float:
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--tiny", action="store_true", help="tiny config and stand-in encoder (a quick plumbing run)")
-    p.add_argument("--seconds", type=float, default=40.0, help="length of each round (default 40)")
+    p.add_argument("--seconds", type=float, default=30.0, help="length of each round (default 30)")
     p.add_argument("--rounds", type=int, default=3, help="repetitions of each load (default 3)")
     p.add_argument("--concurrency", type=int, default=1)
     p.add_argument("--queue-size", type=int, default=3)

@@ -194,7 +194,7 @@ class SynthesisScheduler:
         try:
             self._tts.warmup()
         except Exception:
-            logger.exception("warm-up failed (error %s); the server will not take requests", new_error_id())
+            logger.exception("warm-up failed; the server will not take requests (GET /health says 'failed')")
             self._state = "failed"
             return
         logger.info("warm-up done in %.1f s; ready", time.perf_counter() - started)
