@@ -202,8 +202,9 @@ def main() -> None:
     p.add_argument("--timeout", type=float, default=600.0,
                    help="the server's per-request limit (default 600 s: this benchmark measures the queue, not the "
                         "time-outs, and a shared machine can be several times slower than usual)")
-    p.add_argument("--output", default=str(REPO / "benchmarks" / "results" / "serve.md"))
+    p.add_argument("--output", help="default benchmarks/results/serve.md (--tiny: serve_tiny.md)")
     args = p.parse_args()
+    output = Path(args.output or REPO / "benchmarks" / "results" / ("serve_tiny.md" if args.tiny else "serve.md"))
     load_before = os.getloadavg()
     started = time.perf_counter()
     limit = args.concurrency + args.queue_size
@@ -267,7 +268,8 @@ def main() -> None:
     base = table["1 client"]
     model = "configs/tiny.json + tiny stand-in encoder" if args.tiny else "bge-m3 shapes + configs/config_bge_m3.json"
     lines = [
-        "## Serving under load (`benchmarks/bench_serve.py`)",
+        "## Serving under load, tiny model (`benchmarks/bench_serve.py --tiny`)" if args.tiny
+        else "## Serving under load (`benchmarks/bench_serve.py`)",
         "",
         f"`python -m melo.serve` in its own process ({model}, random weights, CPU, `--concurrency {args.concurrency} "
         f"--queue-size {args.queue_size} --timeout {args.timeout:g}`), clients on 127.0.0.1 sending streamed two-sentence KR/EN/ZH/JP requests "
@@ -299,11 +301,11 @@ def main() -> None:
         f"- Server memory (VmRSS): {rss_ready:.0f} MiB after warm-up; highest after each repetition of the three "
         f"loads: {', '.join(f'{m:.0f}' for m in rss_rounds)} MiB (last - first repetition: {growth:+.0f} MiB).",
         f"- One request carries {base['audio_per_request']:.2f} s of audio; alone it takes {base['p50']:.2f} s "
-        f"(p50) with its first audio after {base['ttfa50']:.2f} s.",
+        f"(p50; RTF {base['p50'] / base['audio_per_request']:.3f}) with its first audio after {base['ttfa50']:.2f} s.",
     ]
     text = "\n".join(lines)
     print(text)
-    Path(args.output).write_text(text + "\n", encoding="utf-8")
+    output.write_text(text + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
