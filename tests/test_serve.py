@@ -165,7 +165,7 @@ def test_whole_wav_has_exact_sizes_and_headers(port: int) -> None:
 
 
 def test_stream_sends_the_first_sentence_before_the_text_is_synthesised(port: int) -> None:
-    n = 12
+    n = 20
     before = metric(port, "melo_sentences_synthesized_total")
     conn = stream_request(port, {"input": sentences(n), "response_format": "wav", "stream": True})
     response, first = read_first_chunk(conn)
@@ -255,14 +255,14 @@ def test_a_full_queue_answers_429_with_retry_after(port: int) -> None:
 
 
 def test_requests_past_the_timeout_are_504_or_cut(tts: TTS) -> None:
-    n = 120
-    running = ServerThread(create_app(tts, ServeSettings(timeout_seconds=1.0, max_chars=10000), warm=False))
+    n = 200  # ~6 s of synthesis on an idle machine: well past the limit
+    running = ServerThread(create_app(tts, ServeSettings(timeout_seconds=2.0, max_chars=10000), warm=False))
     try:
         wait_healthy(running.port)
         long = {"input": sentences(n), "response_format": "wav", "speed": 0.25}
         status, _, body = request(running.port, "POST", "/v1/audio/speech", long)
         assert status == 504
-        assert "longer than the server's limit of 1 s" in error_of(body)["message"]
+        assert "longer than the server's limit of 2 s" in error_of(body)["message"]
         conn = stream_request(running.port, {**long, "stream": True})
         response, _ = read_first_chunk(conn)
         with pytest.raises(http.client.IncompleteRead):  # the stream is cut: no final chunk
