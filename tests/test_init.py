@@ -34,9 +34,8 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 # -- MeloTTS checkpoints from the facts table -----------------------------------------------------------
 
-def melotts_state(part: str, seed: int, parametrized: bool = False) -> dict[str, torch.Tensor]:
-    """Random tensors in the names and shapes MeloTTS's ``part`` (G, D or DUR) has; ``parametrized``: in the
-    ``parametrizations.weight.original0/1`` form instead of ``weight_g``/``weight_v``."""
+def melotts_state(part: str, seed: int) -> dict[str, torch.Tensor]:
+    """Random tensors in the names and shapes MeloTTS's ``part`` (G, D or DUR) has."""
     gen = torch.Generator().manual_seed(seed)
     state = {}
     for line in KEYS_TSV.read_text(encoding="utf-8").splitlines():
@@ -45,9 +44,6 @@ def melotts_state(part: str, seed: int, parametrized: bool = False) -> dict[str,
         which, key, shape = line.split("\t")
         if which != part:
             continue
-        if parametrized:
-            key = re.sub(r"\.weight_g$", ".parametrizations.weight.original0", key)
-            key = re.sub(r"\.weight_v$", ".parametrizations.weight.original1", key)
         state[key] = torch.randn(json.loads(shape), generator=gen)
     return state
 
@@ -150,8 +146,11 @@ def test_melotts_voice_loads_every_tensor_by_name_with_weight_norm_in_both_forms
     from melo.init.rows import table_row_names
     from melo.init.sources import read_generator
 
-    param_path = save_melotts(tmp_path / "voice2", "checkpoint.pth", melotts_state("G", 1, parametrized=True), {"KR": 0})
-    again = map_source(generator, read_generator(str(param_path)), table_row_names(DEFAULT_TABLE, config.data.spk2id))
+    loaded = read_generator(str(ckpt_path))
+    loaded.state = {re.sub(r"\.weight_([gv])$", lambda m: f".parametrizations.weight.original{'gv'.index(m[1])}", k): v
+                    for k, v in loaded.state.items()}
+    assert sum(".parametrizations." in k for k in loaded.state) == sum(k.endswith("_g") for k in source) * 2
+    again = map_source(generator, loaded, table_row_names(DEFAULT_TABLE, config.data.spk2id))
     for key, value in again.state.items():
         assert torch.equal(value, generator.state_dict()[key]) or key in ("enc_p.emb.weight", "emb_g.weight",
                                                                             "enc_p.tone_emb.weight"), key

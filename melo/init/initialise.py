@@ -78,11 +78,9 @@ def _discriminator_sources(config: Config, discriminators: Discriminators) -> li
 
 def _model_differences(source: Source, config: Config) -> list[str]:
     """Model settings of ours that differ from the source's (same shapes may still compute differently)."""
-    if source.model_config is None:
-        return []
+    theirs = (source.trained_config or {}).get("model") or {}
     ours = config.to_dict()["model"]
-    return [f"model.{k}: {source.model_config[k]!r} in the source, {ours[k]!r} here"
-            for k in ours if k in source.model_config and source.model_config[k] != ours[k]]
+    return [f"model.{k}: {theirs[k]!r} in the source, {ours[k]!r} here" for k in ours if k in theirs and theirs[k] != ours[k]]
 
 
 def _warn_frozen_fresh(config: Config, reports: list[LoadReport]) -> None:

@@ -55,7 +55,8 @@ class Source:
     format: Format
     state: dict[str, torch.Tensor]
     row_names: RowNames | None = None  # generator: the names of its embedding rows
-    model_config: dict[str, Any] | None = None  # ours: the model section it was trained with
+    speakers_named: bool = True  # False: the source named no speakers; row_names.speakers are "0", "1", ...
+    trained_config: dict[str, Any] | None = None  # ours: the resolved config it was trained with
     notes: list[str] = field(default_factory=list)  # what the report should say about the source itself
 
     @property
@@ -80,7 +81,7 @@ def read_generator(origin: str) -> Source:
     if config is None:
         source.notes.append(f"no config.json beside {path.name}: its speakers are named by id "
                             f"(train.init_speaker_map can pick one, e.g. {{\"myvoice\": \"0\"}})")
-        source.row_names = _speakers_by_id(source.row_names, state)
+        _name_speakers_by_id(source)
     return source
 
 
@@ -152,8 +153,8 @@ def _our_generator(origin: str, path: Path, payload: dict[str, Any]) -> Source:
     source.row_names = table_row_names(table, spk2id or {})
     if not spk2id:
         source.notes.append(f"no spk2id in or beside {path.name}: its speakers are named by id")
-        source.row_names = _speakers_by_id(source.row_names, source.state)
-    source.model_config = (config or {}).get("model")
+        _name_speakers_by_id(source)
+    source.trained_config = config
     return source
 
 
@@ -231,10 +232,13 @@ def _json_beside(path: Path, name: str) -> dict[str, Any] | None:
     return value
 
 
-def _speakers_by_id(names: RowNames, state: dict[str, torch.Tensor]) -> RowNames:
-    table = state.get("emb_g.weight")
+def _name_speakers_by_id(source: Source) -> None:
+    assert source.row_names is not None
+    table = source.state.get("emb_g.weight")
     speakers = {str(i): i for i in range(table.shape[0])} if table is not None else {}
-    return RowNames(symbols=names.symbols, tones=names.tones, languages=names.languages, speakers=speakers)
+    names = source.row_names
+    source.row_names = RowNames(symbols=names.symbols, tones=names.tones, languages=names.languages, speakers=speakers)
+    source.speakers_named = False
 
 
 def _first_keys(d: dict[str, Any], limit: int = 6) -> str:
