@@ -29,7 +29,7 @@ from typing import Sequence
 
 from melo.config import Config, ConfigError, GeneratorGroup, load_config
 
-__all__ = ["compose_config", "main"]
+__all__ = ["FinetuneError", "compose_config", "main"]
 
 logger = logging.getLogger(__name__)
 

@@ -410,3 +410,35 @@ def test_finetune_config_has_the_bge_m3_model_section() -> None:
     config = load_config(REPO / "configs" / "finetune.json")
     assert config.train.init_from and config.train.learning_rate < 3e-4
     assert math.isclose(config.train.init_min_fraction, 0.5)
+
+
+# -- python -m melo.finetune ------------------------------------------------------------------------------
+
+def test_finetune_composes_a_run_from_our_checkpoint_and_a_filelist(tmp_path: Path) -> None:
+    from melo.finetune import FinetuneError, compose_config
+
+    torch.manual_seed(1)
+    base_config = tiny_config()
+    path = save_ours(tmp_path / "base", build_generator(base_config, DEFAULT_TABLE), base_config, DEFAULT_TABLE)
+    data = tmp_path / "voice"
+    data.mkdir()
+    lines = [f"wavs/{i:03d}.wav|안녕하세요 {i}.|{'me' if i % 3 else 'you'}|KR" for i in range(41)]
+    (data / "list.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    finetune = load_config(REPO / "configs" / "finetune.json")
+    run_dir = tmp_path / "checkpoints" / "mine"
+    config = compose_config(finetune, str(path), data / "list.txt", None, run_dir, speaker_from="chen",
+                            freeze=("decoder",))
+    assert config.model == base_config.model  # the checkpoint's shapes, not finetune.json's
+    assert config.data.bert_model == base_config.data.bert_model and config.data.n_speakers == 8
+    assert config.train.learning_rate == finetune.train.learning_rate and config.train.init_from == str(path)
+    assert config.data.spk2id == {**TINY_SPEAKERS, "you": 4, "me": 5}
+    assert config.train.init_speaker_map == {"you": "chen", "me": "chen"} and config.train.freeze == ("decoder",)
+    train_lines = Path(config.data.training_files).read_text(encoding="utf-8").splitlines()
+    val_lines = Path(config.data.validation_files).read_text(encoding="utf-8").splitlines()
+    assert (len(train_lines), len(val_lines)) == (39, 2)  # every 20th line held out
+    assert val_lines[0] == f"{data / 'wavs' / '019.wav'}|안녕하세요 19.|me|KR"
+    assert config.data.cache_dir == str(data / "cache")
+
+    with pytest.raises(FinetuneError, match="--speaker-from KR: not a speaker of .*its speakers: alice, bruno, chen, dara"):
+        compose_config(finetune, str(path), data / "list.txt", None, run_dir, speaker_from="KR")
