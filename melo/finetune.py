@@ -103,8 +103,9 @@ def compose_config(base: Config, source: str, filelist: Path, val_filelist: Path
             raise FinetuneError(f"--speaker-from {speaker_from}: not a speaker of {source} (its speakers: {known})")
         speaker_map = {s: speaker_from for s in new}
     raw["train"].update(init_from=source, pretrained_G=None, init_speaker_map=speaker_map, freeze=list(freeze))
-    logger.info("speakers: %s from %s%s", ", ".join(spk2id) or "none", source,
-                f"; new: {', '.join(new)}" + (f" (starting from {speaker_from})" if speaker_from else "") if new else "")
+    kept = [s for s in spk2id if s not in new]
+    logger.info("speakers: %s; new: %s%s", f"{', '.join(kept)} from {source}" if kept else f"none named in {source}",
+                ", ".join(new) or "none", f" (starting from {speaker_from})" if speaker_from and new else "")
     return Config.from_dict(raw, source=f"{run_dir / CONFIG_NAME}")
 
 

@@ -204,8 +204,8 @@ def _hub_checkpoint(repo_id: str) -> Path:
 
 
 def _how_to_provide(repo_id: str) -> str:
-    return (f"To provide {repo_id!r}: (1) set train.init_from to a local checkpoint.pth (its config.json beside "
-            f"it names the speakers); or (2) on a machine with network run `huggingface-cli download {repo_id}` and "
+    return (f"To provide {repo_id!r}: (1) name a local checkpoint.pth instead (train.init_from, or --from of "
+            f"python -m melo.finetune; its config.json beside it names the speakers); or (2) on a machine with network run `huggingface-cli download {repo_id}` and "
             "copy its Hugging Face cache (HF_HOME, default ~/.cache/huggingface) here; or (3) allow downloads by "
             "unsetting HF_HUB_OFFLINE.")
 
