@@ -388,7 +388,8 @@ def test_init_from_our_checkpoint_with_two_more_speakers_and_a_grown_symbol_tabl
         assert float(moved.abs().max()) < 1e-3, symbol
 
 
-def test_freeze_keeps_groups_bit_identical_and_out_of_the_optimizer(workspace: Path, uninterrupted: str) -> None:
+def test_freeze_keeps_groups_bit_identical_and_out_of_the_optimizer(workspace: Path, uninterrupted: str,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
     """From G_4.pth / D_4.pth (names from the run's config.json and symbols.json beside them), decoder and flow
     frozen: after two steps they are bit-identical to the source and the generator's optimizer never saw them."""
     folder = workspace / "checkpoints" / uninterrupted
@@ -403,6 +404,10 @@ def test_freeze_keeps_groups_bit_identical_and_out_of_the_optimizer(workspace: P
     optimizer = _ckpt(workspace, "frozen", "optimizer", 2)["training"]["optimizers"]["G"]
     assert len(optimizer["param_groups"][0]["params"]) == len(source) - len(frozen)
     assert len(optimizer["state"]) == len(source) - len(frozen)
+
+    thawed = _config(workspace, "thawed", init_from=str(folder / "G_4.pth"), freeze=["decoder"], eval_interval=1000)
+    assert _train(workspace, "frozen", "--resume", "--max-steps", "3", config=thawed) == 2
+    assert "the G optimizer state does not fit this run" in caplog.text and "train.freeze changed" in caplog.text
 
 
 def test_validation_mel_loss_falls(workspace: Path) -> None:
