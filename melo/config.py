@@ -32,6 +32,17 @@ __all__ = [
 ]
 
 
+EVAL_METRIC_GROUPS = ("acoustic", "identification", "asr", "speaker", "dnsmos")
+"""The metric groups of :mod:`melo.eval` (its ``ALL_METRICS``; a test keeps them equal)."""
+BEST_METRICS: dict[str, str | None] = {
+    "mcd_db": "acoustic", "f0_rmse_cents": "acoustic", "voicing_error": "acoustic", "duration_ratio": "acoustic",
+    "id_accuracy": "identification", "wer": "asr", "asr_id_accuracy": "asr", "speaker_similarity": "speaker",
+    "speaker_similarity_cross_lingual": "speaker", "dnsmos_sig": "dnsmos", "dnsmos_bak": "dnsmos",
+    "dnsmos_ovrl": "dnsmos", "val_mel_l1": None,
+}
+"""Scores ``train.best_metric`` may name, with the metric group that produces each (``val_mel_l1``: validation)."""
+
+
 class ConfigError(ValueError):
     """A config file or value is invalid; the message names the key and the file."""
 
@@ -113,6 +124,16 @@ class TrainConfig:
     bit-identical. Needs ``init_from`` (frozen random weights would stay random). Groups: ``text_embeddings``
     (phone, tone, language embeddings and the bge-m3 projection), ``text_encoder``, ``duration_predictors``,
     ``flow``, ``posterior_encoder``, ``decoder``, ``speakers`` (the speaker embedding table)."""
+    eval_utterances: int = 16
+    """Validation lines synthesised from their text at every evaluation and scored against their own recordings
+    (:mod:`melo.train.speech_eval`), taken from each language in turn; 0 turns this off."""
+    eval_metrics: tuple[str, ...] = ("acoustic", "identification")
+    """:mod:`melo.eval` metric groups of that evaluation: ``acoustic``, ``identification`` (core install), ``asr``,
+    ``speaker``, ``dnsmos`` (``pip install -r requirements-eval.txt``)."""
+    best_metric: str | None = "mcd_db"
+    """Keep ``G_best.pth``, the generator with the best value of this score so far: an evaluation score
+    (``mcd_db``, ``f0_rmse_cents``, ``voicing_error``, ``duration_ratio``, ``id_accuracy``, ``wer``,
+    ``asr_id_accuracy``, ``speaker_similarity``, ``dnsmos_ovrl``, ...) or ``val_mel_l1``; null keeps none."""
 
     @property
     def generator_init(self) -> str | None:
@@ -148,6 +169,16 @@ class TrainConfig:
                "needs train.init_from: frozen randomly initialised weights would stay random")
         _check(len(self.freeze) < len(typing.get_args(GeneratorGroup)), "train.freeze",
                "freezes every generator group: nothing would be trained")
+        _check(self.eval_utterances >= 0, "train.eval_utterances", "must be >= 0 (0 turns speech evaluation off)")
+        unknown = [m for m in self.eval_metrics if m not in EVAL_METRIC_GROUPS]
+        _check(not unknown, "train.eval_metrics", f"unknown metric group(s) {unknown}; known: {', '.join(EVAL_METRIC_GROUPS)}")
+        if self.best_metric is not None:
+            _check(self.best_metric in BEST_METRICS, "train.best_metric",
+                   f"unknown score {self.best_metric!r}; known: {', '.join(BEST_METRICS)} (or null)")
+            group = BEST_METRICS[self.best_metric]
+            _check(group is None or (self.eval_utterances > 0 and group in self.eval_metrics), "train.best_metric",
+                   f"{self.best_metric!r} comes from the {group!r} evaluation: add it to train.eval_metrics "
+                   f"(and keep train.eval_utterances > 0), or choose another score")
 
 
 @dataclass(frozen=True)
