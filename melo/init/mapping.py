@@ -31,6 +31,7 @@ from melo.init.sources import Source
 __all__ = ["MappedState", "map_source"]
 
 SHOWN_MISMATCHES = 20
+SHAPE_DIFFERS = "shape differs (train.allow_shape_mismatch)"
 
 
 @dataclass
@@ -43,58 +44,45 @@ def map_source(module: nn.Module, source: Source, rows: RowNames | None = None,
                speaker_map: Mapping[str, str] | None = None, allow_shape_mismatch: bool = False) -> MappedState:
     """Map ``source`` onto ``module`` (``rows``: the names of the module's embedding rows, for a generator)."""
     network = source.network
-    target = wn.canonical(module.state_dict())
     renamed = _in_our_naming(source)
-    theirs = renamed.kept
     report = LoadReport(network=network, source=source.label, notes=list(source.notes))
     mapped: dict[str, wn.Entry] = {}
-    mismatches: list[str] = []
-    used: set[str] = set()
-    name_in_source = _row_renamers(source, rows, speaker_map)
-
-    for key, ours in target.items():
-        group = group_of(network, key)
-        size = wn.numel(ours)
-        rule = renamed.zeroed.get(key)
-        if rule is not None:
+    renamers = _row_renamers(source, rows, speaker_map)
+    for key, ours in wn.canonical(module.state_dict()).items():
+        group, size = group_of(network, key), wn.numel(ours)
+        theirs = renamed.kept.get(key)
+        zero_rule = renamed.zeroed.get(key)
+        row_kind = ROW_TABLES.get(key) if network == "generator" else None
+        if zero_rule is not None:
             mapped[key] = _zeros_like(ours)
-            report.outcomes.append(Outcome(key, group, "fresh", size, reason=rule.note))
-            continue
-        if key not in theirs:
+            outcome = Outcome(key, group, "fresh", size, reason=zero_rule.note)
+        elif theirs is None:
             mapped[key] = ours
-            report.outcomes.append(Outcome(key, group, "fresh", size, reason="not in the source"))
-            continue
-        used.add(key)
-        src = theirs[key]
-        kind = ROW_TABLES.get(key) if network == "generator" else None
-        if kind is not None and rows is not None and source.row_names is not None and isinstance(src, torch.Tensor) \
-                and isinstance(ours, torch.Tensor) and src.dim() == ours.dim() and src.shape[1:] == ours.shape[1:]:
-            plan = plan_rows(kind, rows.of(kind), source.row_names.of(kind), name_in_source[kind])
-            mapped[key] = apply_rows(ours, src, plan)
-            whole = len({t for t, _ in plan.pairs}) == ours.shape[0]
-            copied = len({t for t, _ in plan.pairs}) * ours[0].numel()
-            report.outcomes.append(Outcome(key, group, "loaded" if whole else "resized", size, copied,
-                                           reason=f"{kind[:-1]} rows by name", detail=plan.describe()))
-            continue
-        shape_src, shape_ours = wn.entry_shape(src), wn.entry_shape(ours)
-        if wn.fits(shape_src, shape_ours):
-            mapped[key] = wn.convert(src, ours)
-            report.outcomes.append(Outcome(key, group, "loaded", size, size))
-            continue
-        detail = f"source {shape_src} vs model {shape_ours}"
-        mismatches.append(f"{key}: {detail}")
-        mapped[key] = ours
-        report.outcomes.append(Outcome(key, group, "fresh", size, reason="shape differs (train.allow_shape_mismatch)",
-                                       detail=detail))
+            outcome = Outcome(key, group, "fresh", size, reason="not in the source")
+        elif row_kind is not None and rows is not None and source.row_names is not None and _same_rows(theirs, ours):
+            plan = plan_rows(row_kind, rows.of(row_kind), source.row_names.of(row_kind), renamers[row_kind])
+            mapped[key] = apply_rows(ours, theirs, plan)  # type: ignore[arg-type]
+            filled = len({ours_row for ours_row, _ in plan.pairs})
+            outcome = Outcome(key, group, "loaded" if filled == wn.entry_shape(ours)[0] else "resized", size,
+                              filled * size // wn.entry_shape(ours)[0], reason=f"{row_kind[:-1]} rows by name",
+                              detail=plan.describe())
+        elif wn.fits(wn.entry_shape(theirs), wn.entry_shape(ours)):
+            mapped[key] = wn.convert(theirs, ours)
+            outcome = Outcome(key, group, "loaded", size, size)
+        else:
+            mapped[key] = ours
+            outcome = Outcome(key, group, "fresh", size, reason=SHAPE_DIFFERS,
+                              detail=f"source {wn.entry_shape(theirs)} vs model {wn.entry_shape(ours)}")
+        report.outcomes.append(outcome)
 
-    for key, entry in theirs.items():
-        if key not in used:
+    for key, entry in renamed.kept.items():
+        if key not in mapped:
             report.outcomes.append(Outcome(key, _source_group(network, key), "dropped", wn.numel(entry),
                                            reason="not in this model"))
     for key, (entry, rule) in renamed.dropped.items():
         report.outcomes.append(Outcome(key, rule.group or _source_group(network, key), "dropped", wn.numel(entry),
                                        reason=rule.note))
-
+    mismatches = [f"{o.name}: {o.detail}" for o in report.outcomes if o.reason == SHAPE_DIFFERS]
     if mismatches and not allow_shape_mismatch:
         shown = "\n  ".join(mismatches[:SHOWN_MISMATCHES])
         more = f"\n  ... and {len(mismatches) - SHOWN_MISMATCHES} more" if len(mismatches) > SHOWN_MISMATCHES else ""
@@ -103,6 +91,12 @@ def map_source(module: nn.Module, source: Source, rows: RowNames | None = None,
             f"model section of the config the one the source was trained with?):\n  {shown}{more}\n"
             f"set train.allow_shape_mismatch to start those tensors fresh instead")
     return MappedState(state=wn.flatten(mapped), report=report)
+
+
+def _same_rows(theirs: wn.Entry, ours: wn.Entry) -> bool:
+    """Two plain tables whose rows have the same shape (any number of rows)."""
+    return (isinstance(theirs, torch.Tensor) and isinstance(ours, torch.Tensor) and theirs.dim() == ours.dim()
+            and theirs.shape[1:] == ours.shape[1:])
 
 
 @dataclass
