@@ -26,9 +26,14 @@ import sys  # noqa: E402
 from collections.abc import Sequence  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import TYPE_CHECKING  # noqa: E402
 
 import numpy as np  # noqa: E402
+
+if TYPE_CHECKING:  # the heavy imports wait until the arguments are read
+    from melo.api import TTS
+    from melo.eval.evaluate import Reference, SpeakerRecordings
+    from melo.eval.report import EvalReport
 
 logger = logging.getLogger("melo.eval")
 
@@ -84,11 +89,11 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return _run(args)
-    except (InputError, MissingExtraError) as e:
-        print(f"error: {e}", file=sys.stderr)
+    except InputError as e:  # one line per problem (a filelist may have several)
+        print("\n".join(f"error: {line}" for line in str(e).splitlines()), file=sys.stderr)
         return 2
-    except (ValueError, FileNotFoundError, RuntimeError) as e:  # a checkpoint that is not one, a bad device, ...
-        print(f"error: {e}", file=sys.stderr)
+    except (MissingExtraError, ValueError, FileNotFoundError, RuntimeError) as e:  # a checkpoint that is not one, ...
+        print(f"error: {' '.join(str(e).split())}", file=sys.stderr)  # one line, whatever the message holds
         return 2
 
 
@@ -138,20 +143,26 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_list(path: Path, limit: int | None) -> list[Line]:
+def _read_list(path: Path, limit: int | None = None, strict: bool = True) -> list[Line]:
+    """The list's lines; a problem (a malformed line, a missing audio file) is an error when ``strict``,
+    else a warning and the line is left out."""
     from melo.data.filelist import parse_filelist
 
     parsed = parse_filelist(path, "eval")
-    if parsed.problems:
-        raise InputError("\n".join(str(p) for p in parsed.problems))
-    rows = parsed.rows[:limit] if limit is not None else parsed.rows
-    if not rows:
-        raise InputError(f"{path}: no lines to evaluate")
+    problems = [str(p) for p in parsed.problems]
     lines = []
-    for row in rows:
+    for row in parsed.rows:
         if not row.wav.is_file():
-            raise InputError(f"{row.filelist}:{row.line}: audio file not found: {row.wav}")
+            problems.append(f"{row.filelist}:{row.line}: audio file not found: {row.wav}")
+            continue
         lines.append(Line(f"{row.filelist.name}:{row.line}", row.wav, row.text, row.speaker, row.language or _main_language(row.text)))
+    if problems and strict:
+        raise InputError("\n".join(problems))
+    for problem in problems:
+        logger.warning("%s (line left out)", problem)
+    lines = lines[:limit] if limit is not None else lines
+    if not lines and strict:
+        raise InputError(f"{path}: no lines to evaluate")
     return lines
 
 
@@ -174,7 +185,7 @@ def _check_speakers(lines: Sequence[Line], speakers: dict[str, int]) -> None:
             raise InputError(f"{line.key}: unknown speaker {line.speaker!r}; the checkpoint knows: {known}")
 
 
-def _load_references(lines: Sequence[Line], sample_rate: int) -> list[Any]:
+def _load_references(lines: Sequence[Line], sample_rate: int) -> list[Reference]:
     from melo.audio import load_audio
     from melo.eval.evaluate import Reference
 
@@ -190,7 +201,7 @@ def _load_references(lines: Sequence[Line], sample_rate: int) -> list[Any]:
     return references
 
 
-def _speaker_recordings(args: argparse.Namespace, tts: Any, speakers: set[str]) -> dict[str, Any] | None:
+def _speaker_recordings(args: argparse.Namespace, tts: TTS, speakers: set[str]) -> dict[str, SpeakerRecordings] | None:
     """Up to ``--speaker-recordings`` recordings of each evaluated speaker, from ``--speaker-list`` or the
     checkpoint's training list; None (the references themselves) when there is neither."""
     from melo.audio import load_audio
@@ -202,7 +213,7 @@ def _speaker_recordings(args: argparse.Namespace, tts: Any, speakers: set[str]) 
             raise InputError(f"--speaker-list: {source}: no such file")
         logger.warning("speaker similarity: the training list %s is not here and --speaker-list was not given", source)
         return None
-    lines = _read_list(source, None)
+    lines = _read_list(source, strict=False)
     recordings: dict[str, SpeakerRecordings] = {}
     for speaker in sorted(speakers):
         own = [line for line in lines if line.speaker == speaker]
@@ -220,7 +231,7 @@ def _speaker_recordings(args: argparse.Namespace, tts: Any, speakers: set[str]) 
     return recordings
 
 
-def _synthesise(tts: Any, lines: Sequence[Line], seed: int, system: str) -> list[np.ndarray]:
+def _synthesise(tts: TTS, lines: Sequence[Line], seed: int, system: str) -> list[np.ndarray]:
     from tqdm import tqdm
 
     from melo.api import SynthesisError
@@ -234,7 +245,7 @@ def _synthesise(tts: Any, lines: Sequence[Line], seed: int, system: str) -> list
     return audio
 
 
-def _write_outputs(out: Path, report: Any, lines: Sequence[Line], references: Sequence[Any],
+def _write_outputs(out: Path, report: EvalReport, lines: Sequence[Line], references: Sequence[Reference],
                    syntheses: dict[str, list[np.ndarray]], sample_rate: int) -> Path:
     from melo.audio import save_wav
     from melo.eval.plots import mel_comparison_image, write_png

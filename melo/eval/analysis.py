@@ -15,7 +15,7 @@ on the mel-warped axis), computed as a DCT-II. This is the convention of SPTK's 
 the usual MCD formula ``(10 / ln 10) * sqrt(2 * sum_m (c_m - c'_m)^2)`` is the RMS difference of the two
 smoothed log spectra in dB. ``c_0`` (loudness) is left out.
 
-Speech span (silence trimming). A frame is speech when its energy (25 ms window) is within
+Speech span (silence trimming). A frame is speech when its energy (10 ms window) is within
 :data:`SPEECH_RANGE_DB` (40 dB) of the loudest frame and above :data:`SILENCE_FLOOR_DBFS` (-65 dBFS); the
 span runs from the first to the last speech frame (``HOP`` samples per frame). Leading and trailing silence
 is cut before any frame-level metric, and the span's length is the duration used by the duration ratio.
@@ -100,9 +100,9 @@ def mel_cepstrum(x: np.ndarray, order: int = CEPSTRUM_ORDER) -> np.ndarray:
     return c[:, 1 : order + 1]
 
 
-def frame_energy_db(x: np.ndarray) -> np.ndarray:
-    """(T,) -> (frames,) mean-square energy of each 25 ms frame in dB relative to full scale."""
-    energy = np.mean(frames(x, WINDOW) ** 2, axis=1)
+def frame_energy_db(x: np.ndarray, window: int = HOP) -> np.ndarray:
+    """(T,) -> (frames,) mean-square energy of each frame (``window`` samples, default 10 ms) in dBFS."""
+    energy = np.mean(frames(x, window) ** 2, axis=1)
     return 10.0 * np.log10(np.maximum(energy, 1e-12))
 
 

@@ -1,18 +1,23 @@
 """Dynamic time warping in numpy, vectorised over anti-diagonals and over many candidates at once.
 
-Step pattern: Sakoe-Chiba symmetric (``symmetric2``), local cost ``d(i, j)`` = Euclidean distance between
-frame ``i`` of the query and frame ``j`` of the candidate::
+Local cost ``d(i, j)`` = Euclidean distance between frame ``i`` of the query and frame ``j`` of the
+candidate; the diagonal step weighs ``w``::
 
-    D(0, 0) = 2 d(0, 0)
-    D(i, j) = min( D(i-1, j-1) + 2 d(i, j),   D(i-1, j) + d(i, j),   D(i, j-1) + d(i, j) )
+    D(0, 0) = w d(0, 0)
+    D(i, j) = min( D(i-1, j-1) + w d(i, j),   D(i-1, j) + d(i, j),   D(i, j-1) + d(i, j) )
 
-Every complete path's weights sum to ``N + M``, so ``D(N-1, M-1) / (N + M)`` is a length-normalised cost
-(the mean local distance along the best path) that compares candidates of different lengths fairly.
+* ``w = 2`` (Sakoe-Chiba ``symmetric2``) for comparing candidates (:class:`CandidateBank`): every complete
+  path's weights sum to ``N + M``, so ``D(N-1, M-1) / (N + M)`` is a length-normalised cost that compares
+  candidates of different lengths fairly;
+* ``w = 1`` (``symmetric1``) for the frame pairing of :func:`align`: every step costs its distance once, so
+  a diagonal step is cheaper than a detour and the path stays near the diagonal where frames look alike
+  (a stationary vowel, a noisy stretch), instead of wandering at no cost as it may with ``w = 2``.
 
 Speed: the cells of one anti-diagonal (``i + j = const``) depend only on the two anti-diagonals before it,
 so each is a few elementwise numpy operations, over the query frames and over all candidates at once
 (candidates are padded to the longest with +inf costs; a padded cell never feeds a real one, since steps
-only go forward). Costs are float32 (the accumulated sums of a 5 s pair keep ~6 significant digits).
+only go forward). The batched costs are float32 (the accumulated sums of a 5 s pair keep ~6 significant
+digits, plenty to rank candidates); :func:`align` works in float64 with exact distances.
 """
 
 from __future__ import annotations
@@ -22,31 +27,34 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Alignment", "CandidateBank", "align", "normalised_costs", "pairwise_distances"]
+__all__ = ["Alignment", "CandidateBank", "align", "pairwise_distances"]
 
 _FRAMES_PER_CHUNK = 20_000  # candidates x their padded length per batch: ~60 MB of float32 for 350-frame queries
 
 
 def pairwise_distances(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(N, D), (M, D) -> (N, M) Euclidean distances."""
-    squared = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * (a @ b.T)
-    return np.sqrt(np.maximum(squared, 0.0))
+    """(N, D), (M, D) -> (N, M) Euclidean distances, exact (0 for identical frames)."""
+    from scipy.spatial.distance import cdist
+
+    return cdist(a, b)
 
 
-def _accumulate(cost: np.ndarray, workspace: np.ndarray | None = None) -> np.ndarray:
+def _accumulate(cost: np.ndarray, diagonal_weight: int, workspace: np.ndarray | None = None) -> np.ndarray:
     """(N, M, K) local costs (+inf beyond each candidate's length) -> (N + M - 1, N, K) accumulated costs
     stored by anti-diagonal: ``out[i + j, i, k] = D_k(i, j)`` (+inf outside the grid). ``workspace``: a
-    float32 buffer to reuse (fresh pages of a large array cost more than the sweep itself)."""
+    buffer of ``cost``'s dtype to reuse (fresh pages of a large array cost more than the sweep itself)."""
+    if diagonal_weight not in (1, 2):
+        raise ValueError(f"diagonal_weight must be 1 or 2, got {diagonal_weight}")
     n, m, k = cost.shape
     size = (n + m - 1) * n * k
-    acc = (workspace[:size] if workspace is not None and workspace.size >= size else np.empty(size, np.float32))
+    acc = (workspace[:size] if workspace is not None and workspace.size >= size else np.empty(size, cost.dtype))
     acc = acc.reshape(n + m - 1, n, k)
     acc.fill(np.inf)
     for i in range(n):  # lay row i of the grid along the anti-diagonals it crosses
         acc[i : i + m, i, :] = cost[i]
-    acc[0, 0] *= 2.0  # D(0, 0) = 2 d(0, 0)
-    best = np.empty((n, k), dtype=np.float32)
-    outside = np.full((n, k), np.inf, dtype=np.float32)  # "anti-diagonal -1"
+    acc[0, 0] *= diagonal_weight  # D(0, 0) = w d(0, 0)
+    best = np.empty((n, k), dtype=acc.dtype)
+    outside = np.full((n, k), np.inf, dtype=acc.dtype)  # "anti-diagonal -1"
     for d in range(1, n + m - 1):
         lo, hi = max(0, d - m + 1), min(d, n - 1)  # rows this anti-diagonal crosses
         local, last = acc[d], acc[d - 1]
@@ -58,7 +66,10 @@ def _accumulate(cost: np.ndarray, workspace: np.ndarray | None = None) -> np.nda
             cell = slice(first, hi + 1)
             above = slice(first - 1, hi)
             out = best[: hi + 1 - first]
-            np.add(before_last[above], local[cell], out=out)  # diagonal step: D(i-1, j-1) + d(i, j)
+            if diagonal_weight == 2:  # diagonal step: D(i-1, j-1) + (w - 1) d(i, j), then + d(i, j) below
+                np.add(before_last[above], local[cell], out=out)
+            else:
+                out[...] = before_last[above]
             np.minimum(out, last[above], out=out)  # vertical step from D(i-1, j)
             np.minimum(out, last[cell], out=out)  # horizontal step from D(i, j-1)
             local[cell] += out
@@ -71,16 +82,16 @@ class Alignment:
 
     query_frames: np.ndarray  # (L,) int: query frame of each path step, non-decreasing
     reference_frames: np.ndarray  # (L,) int
-    normalised_cost: float  # D(N-1, M-1) / (N + M)
+    mean_distance: float  # mean local distance over the path's steps
 
 
 def align(query: np.ndarray, reference: np.ndarray) -> Alignment:
-    """Best path between ``query`` (N, D) and ``reference`` (M, D) frame features."""
-    cost = pairwise_distances(query, reference).astype(np.float32)
+    """Best ``symmetric1`` path between ``query`` (N, D) and ``reference`` (M, D) frame features."""
+    cost = pairwise_distances(query, reference)  # float64 throughout: identical inputs give the diagonal exactly
     n, m = cost.shape
-    by_diagonal = _accumulate(cost[:, :, None])[:, :, 0]
+    by_diagonal = _accumulate(cost[:, :, None], diagonal_weight=1)[:, :, 0]
     rows, columns = np.indices((n, m))
-    acc = by_diagonal[rows + columns, rows].astype(np.float64)  # (N, M)
+    acc = by_diagonal[rows + columns, rows]  # (N, M)
     i, j = n - 1, m - 1
     path = [(i, j)]
     while i > 0 or j > 0:
@@ -88,9 +99,8 @@ def align(query: np.ndarray, reference: np.ndarray) -> Alignment:
             j -= 1
         elif j == 0:
             i -= 1
-        else:  # the predecessor with the smallest total at (i, j); ties prefer the diagonal
-            diagonal = acc[i - 1, j - 1] + cost[i, j]
-            up, left = acc[i - 1, j], acc[i, j - 1]
+        else:  # the predecessor with the smallest total; ties prefer the diagonal
+            diagonal, up, left = acc[i - 1, j - 1], acc[i - 1, j], acc[i, j - 1]
             if diagonal <= up and diagonal <= left:
                 i, j = i - 1, j - 1
             elif up <= left:
@@ -99,7 +109,7 @@ def align(query: np.ndarray, reference: np.ndarray) -> Alignment:
                 j -= 1
         path.append((i, j))
     steps = np.asarray(path[::-1], dtype=np.int64)
-    return Alignment(steps[:, 0], steps[:, 1], float(acc[n - 1, m - 1] / (n + m)))
+    return Alignment(steps[:, 0], steps[:, 1], float(acc[n - 1, m - 1] / steps.shape[0]))
 
 
 class CandidateBank:
@@ -146,7 +156,7 @@ class CandidateBank:
             np.sqrt(cost, out=cost)
             cost = cost.reshape(n, m, k)
             cost += chunk.padding
-            acc = _accumulate(cost, self._workspace)
+            acc = _accumulate(cost, diagonal_weight=2, workspace=self._workspace)
             ends = acc[n + chunk.lengths - 2, n - 1, np.arange(k)]  # D_k(N-1, M_k-1)
             out[chunk.members] = ends / (n + chunk.lengths)
         return out
@@ -170,9 +180,3 @@ class _Chunk:
         flat = frames.reshape(longest * len(candidates), -1)
         padding = np.where(np.arange(longest)[:, None] < lengths[None, :], 0.0, np.inf).astype(np.float32)
         return cls(members, lengths, flat, (flat * flat).sum(1), padding)
-
-
-def normalised_costs(query: np.ndarray, candidates: Sequence[np.ndarray] | CandidateBank) -> np.ndarray:
-    """Length-normalised DTW cost of ``query`` (N, D) against each candidate (M_k, D) -> (K,)."""
-    bank = candidates if isinstance(candidates, CandidateBank) else CandidateBank(candidates)
-    return bank.normalised_costs(query)

@@ -22,7 +22,7 @@ the install command when it is missing -- at construction, before any work.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -283,7 +283,7 @@ def _recordings_from_references(references: Sequence[Reference]) -> dict[str, Sp
     return out
 
 
-def _progress(items: range, enabled: bool, description: str):  # noqa: ANN202 - an iterable of ints
+def _progress(items: range, enabled: bool, description: str) -> Iterable[int]:
     if not enabled:
         return items
     from tqdm import tqdm

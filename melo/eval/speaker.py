@@ -21,6 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from melo.audio import mel_filterbank
 from melo.eval.analysis import ANALYSIS_RATE, HOP, power_spectrum, speech_span, to_analysis_rate
 from melo.eval.extras import package_file
 
@@ -88,8 +89,6 @@ def _partials(x: np.ndarray) -> np.ndarray:
 
 
 def _mel_power(x: np.ndarray) -> np.ndarray:
-    from melo.audio import mel_filterbank
-
     bank = mel_filterbank(ANALYSIS_RATE, 400, MEL_BANDS, 0.0, ANALYSIS_RATE / 2).astype(np.float64)
     return power_spectrum(x, window=400, n_fft=400) @ bank.T
 

@@ -96,7 +96,8 @@ def setup(args: Args, dist_ctx: Distributed) -> Run:
     symbols = _symbol_table_dict()
     networks = nets.build_networks(config, symbols, dist_ctx.device)
     if not args.resume:
-        nets.load_pretrained(config, networks)
+        nets.load_pretrained(config, networks, symbols, args.checkpoint_dir if dist_ctx.is_main else None)
+    nets.freeze(config, networks)
     optimizers = make_optimizers(networks.raw_generator, networks.raw_discriminators, config)
     schedulers = nets.build_schedulers(optimizers, config)
 
