@@ -28,9 +28,9 @@ import torch
 
 from melo.checkpoint import CheckpointError, load_checkpoint_file
 from melo.config import Config, ConfigError, load_config
-from melo.text import DEFAULT_TABLE, SymbolTable, phonemize, validate_language
+from melo.synthesis_input import SynthesisError, request_sentences, speaker_index
+from melo.text import DEFAULT_TABLE, SymbolTable, phonemize
 from melo.text.sequence import to_sequence
-from melo.text.split import split_sentences
 
 __all__ = ["SynthesisError", "TTS", "Timings", "resolve_device"]
 
@@ -48,10 +48,6 @@ PRECISIONS = ("auto", "int8", "fp32")
 def _check_precision(precision: str) -> None:
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {', '.join(map(repr, PRECISIONS))}, got {precision!r}")
-
-
-class SynthesisError(ValueError):
-    """Bad input to synthesis (unknown speaker, empty text, ...); the message says what is allowed."""
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -238,22 +234,7 @@ class TTS:
 
     # -- synthesis --------------------------------------------------------------------------
     def _speaker_index(self, speaker_id: int | str) -> int:
-        if isinstance(speaker_id, str):
-            if speaker_id not in self._speakers:
-                known = ", ".join(self._speakers) or "(none stored; use an integer id)"
-                raise SynthesisError(f"unknown speaker {speaker_id!r}; known: {known}")
-            return self._speakers[speaker_id]
-        if isinstance(speaker_id, bool) or not isinstance(speaker_id, (int, np.integer)):
-            raise SynthesisError(f"speaker_id must be an int or a speaker name, got {type(speaker_id).__name__}")
-        n = self.config.data.n_speakers
-        if not 0 <= int(speaker_id) < n:
-            raise SynthesisError(f"speaker_id {speaker_id} out of range [0, {n}); known: {self._describe_speakers()}")
-        if self._speakers and int(speaker_id) not in self._speakers.values():
-            raise SynthesisError(f"speaker_id {speaker_id} was never trained; known: {self._describe_speakers()}")
-        return int(speaker_id)
-
-    def _describe_speakers(self) -> str:
-        return ", ".join(f"{name}={i}" for name, i in self._speakers.items()) or "(no names stored)"
+        return speaker_index(speaker_id, self._speakers, self.config.data.n_speakers)
 
     def _sentence_audio(
         self, sentence: str, speaker: int, language: str | None, speed: float, sdp_ratio: float, noise_scale: float, noise_scale_w: float,
@@ -293,15 +274,7 @@ class TTS:
         return audio
 
     def _check_args(self, text: str, language: str | None, speed: float) -> list[str]:
-        if not isinstance(text, str) or not text.strip():
-            raise SynthesisError("text is empty; give at least one word to read")
-        validate_language(language)
-        if not speed > 0:
-            raise SynthesisError(f"speed must be > 0, got {speed}")
-        sentences = split_sentences(text)
-        if not sentences:
-            raise SynthesisError("text is empty; give at least one word to read")
-        return sentences
+        return request_sentences(text, language, speed)
 
     def stream(
         self,

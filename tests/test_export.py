@@ -234,3 +234,29 @@ def test_manifest_errors_name_the_file_and_field(exported: tuple[Path, Path, str
     (folder / "audio.int8.onnx").unlink()
     with pytest.raises(ManifestError, match=r"graphs\.int8\.audio: .*audio\.int8\.onnx does not exist"):
         OnnxTTS(folder)
+
+
+def test_a_graph_over_the_protobuf_limit_keeps_its_weights_in_one_side_file(tiny_encoder_dir: Path, tmp_path: Path,
+                                                                              monkeypatch) -> None:
+    """bge-m3 in fp32 (~2.1 GB) is over protobuf's 2 GiB; here the limit is lowered to 1 MiB so the stand-in is
+    'large'. The graph must then hold no weights itself, and still load and run."""
+    from transformers import AutoModel, AutoTokenizer
+
+    import melo.export.graphs as graphs
+    from melo.export.quantize import ENCODER_INT8_OPS, quantize_graph
+    from melo.features.loading import prepare_encoder
+    from melo.onnx.sessions import open_session
+
+    monkeypatch.setattr(graphs, "TWO_GIB", 2**26 + 2**20)  # 1 MiB above the headroom _export keeps
+    tokenizer = AutoTokenizer.from_pretrained(tiny_encoder_dir)
+    encoder = prepare_encoder(AutoModel.from_pretrained(tiny_encoder_dir), -1, "fp32")
+    path = graphs.export_encoder_graph(encoder, tokenizer.cls_token_id, tokenizer.sep_token_id, tmp_path / "encoder.onnx")
+    assert (tmp_path / "encoder.onnx.data").stat().st_size > 2**20 > path.stat().st_size
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["encoder.onnx", "encoder.onnx.data"]
+    ids = np.array([[tokenizer.cls_token_id, 7, 8, 9, tokenizer.sep_token_id]], dtype=np.int64)
+    (hidden,) = open_session(path).run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})
+    with torch.no_grad():
+        want = encoder(input_ids=torch.from_numpy(ids), attention_mask=torch.ones(1, 5, dtype=torch.long)).last_hidden_state
+    assert float(np.abs(hidden - want.numpy()).max()) <= 1e-4
+    target = quantize_graph(path, tmp_path / "encoder.int8.onnx", ENCODER_INT8_OPS)
+    assert open_session(target).run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})[0].shape == hidden.shape

@@ -5,16 +5,17 @@ When the model's internals move or are renamed, this file is the one to change. 
 * :func:`load_generator`: a ``G_*.pth`` checkpoint -> the plain (eager) generator with weight norm folded,
   its config, symbol table and speakers;
 * :class:`TextStage` and :class:`AudioStage`: the two halves of ``SynthesizerTrn.infer`` as modules with
-  positional tensor inputs (what ``torch.onnx.export`` traces), made of the eager sub-modules, never the CPU
-  fast paths;
+  positional tensor inputs (what ``torch.onnx.export`` traces), made of the eager sub-modules (never the CPU
+  fast paths), with their layer norms in a form the tracer exports (:func:`traceable`);
+* :class:`EncoderStage`: the text encoder with positional inputs;
 * :func:`reference_synthesis`: PyTorch's own ``infer`` on the same inputs, with the noise it drew
   (:class:`RecordedNoise`), so the exported graphs can be checked against it under the same noise.
 """
 
 from __future__ import annotations
 
-import logging
 import copy
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +27,8 @@ from melo.config import Config
 from melo.model.commons import ChannelLayerNorm, duration_path
 from melo.text import DEFAULT_TABLE, SymbolTable
 
-__all__ = ["AudioStage", "EncoderStage", "LoadedGenerator", "RecordedNoise", "ReferenceOutput", "TextStage", "load_generator", "reference_synthesis"]
+__all__ = ["AudioStage", "EncoderStage", "LoadedGenerator", "RecordedNoise", "ReferenceOutput", "TextStage",
+           "from_model", "load_generator", "reference_synthesis", "traceable"]
 
 log = logging.getLogger(__name__)
 

@@ -30,12 +30,25 @@ _EXAMPLE_POSITIONS = 17  # the tracing example's length (any will do: the length
 
 def _export(module: nn.Module, args: tuple[torch.Tensor, ...], path: Path, inputs: tuple[str, ...],
             outputs: tuple[str, ...], dynamic_axes: dict[str, dict[int, str]]) -> Path:
-    with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
-        # the tracer warns about every Python int it records (shape arithmetic); the graphs are checked instead
-        warnings.simplefilter("ignore")
-        torch.onnx.export(module, args, str(path), input_names=list(inputs), output_names=list(outputs),
-                          dynamic_axes=dynamic_axes, opset_version=OPSET, dynamo=False, do_constant_folding=True)
-    log.info("wrote %s (%.1f MB)", path, path.stat().st_size / 1e6)
+    """Trace ``module`` into ``path``. The tracer writes a graph over 2 GiB (bge-m3 is ~2.1 GB in fp32) as one
+    file per weight; the graph is therefore traced into a scratch folder and saved again here, its weights in one
+    side file ``<name>.data`` when it is that large."""
+    import tempfile
+
+    import onnx
+
+    with tempfile.TemporaryDirectory(dir=path.parent) as scratch:
+        traced = Path(scratch) / path.name
+        with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
+            # the tracer warns about every Python int it records (shape arithmetic); the graphs are checked instead
+            warnings.simplefilter("ignore")
+            torch.onnx.export(module, args, str(traced), input_names=list(inputs), output_names=list(outputs),
+                              dynamic_axes=dynamic_axes, opset_version=OPSET, dynamo=False, do_constant_folding=True)
+        graph = onnx.load(str(traced))
+    weights = sum(len(w.raw_data) for w in graph.graph.initializer)
+    large = weights > TWO_GIB - 2**26  # headroom for the graph itself
+    onnx.save(graph, str(path), save_as_external_data=large, all_tensors_to_one_file=True, location=path.name + ".data")
+    log.info("wrote %s (%.1f MB of weights%s)", path, weights / 1e6, f", in {path.name}.data" if large else "")
     return path
 
 

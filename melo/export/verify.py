@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -49,7 +50,7 @@ class AcousticCheck:
     max_abs_error: float | None  # over the lengths whose durations agree; None if none did
     peak: float  # largest |sample| PyTorch produced (the scale of the error)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -59,7 +60,7 @@ class EncoderCheck:
     max_abs_error: float
     peak: float  # largest |hidden state| PyTorch produced
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -83,9 +84,11 @@ def check_acoustic(loaded: LoadedGenerator, graphs: AcousticGraphs, *, lengths: 
         equal.append(same)
         if same:
             errors.append(float(np.abs(out.audio - ref.audio.numpy()).max()))
-        if require and not same:
+        if not require:
+            continue
+        if not same:
             raise ExportCheckError(f"{label} acoustic graphs: the durations differ from PyTorch's at {n} text positions")
-        if require and errors[-1] > ACOUSTIC_TOLERANCE:
+        if errors[-1] > ACOUSTIC_TOLERANCE:
             raise ExportCheckError(f"{label} acoustic graphs: waveform error {errors[-1]:.2e} at {n} text positions "
                                    f"exceeds {ACOUSTIC_TOLERANCE:g}")
     result = AcousticCheck(list(lengths), equal, max(errors) if errors else None, peak)
@@ -93,7 +96,7 @@ def check_acoustic(loaded: LoadedGenerator, graphs: AcousticGraphs, *, lengths: 
     return result
 
 
-def check_encoder(encoder: nn.Module, session, cls_id: int, sep_id: int, vocab_size: int, max_tokens: int, *,
+def check_encoder(encoder: nn.Module, session: Any, cls_id: int, sep_id: int, vocab_size: int, max_tokens: int, *,
                   lengths: tuple[int, ...] = CHECK_LENGTHS, require: bool = True, label: str = "fp32") -> EncoderCheck:
     """``encoder``: the fp32 PyTorch encoder cut at the model's layer; ``session``: the exported graph's."""
     generator = torch.Generator().manual_seed(4321)

@@ -25,27 +25,23 @@ import numpy as np
 from melo.onnx.acoustic import AcousticGraphs, NoiseSource, NumpyNoise
 from melo.onnx.features import OnnxFeatures
 from melo.onnx.manifest import read_manifest
-from melo.text import SymbolTable, phonemize, validate_language
+from melo.synthesis_input import SynthesisError, request_sentences, speaker_index
+from melo.text import SymbolTable, phonemize
 from melo.text.sequence import to_sequence
-from melo.text.split import split_sentences
 
 __all__ = ["OnnxTTS", "PRECISIONS", "SynthesisError", "Timings"]
 
 logger = logging.getLogger(__name__)
 
 PRECISIONS = ("auto", "int8", "fp32")
-"""``auto``: the int8 text encoder (bge-m3) and the fp32 acoustic graphs; ``int8``: every graph int8;
+"""``auto``: the int8 text encoder (bge-m3; fp32 in a folder exported without int8) and the fp32 acoustic graphs; ``int8``: every graph int8;
 ``fp32``: every graph fp32 (matches PyTorch's fp32 synthesis to float rounding)."""
-
-
-class SynthesisError(ValueError):
-    """Bad input to synthesis (unknown speaker, empty text, ...); the message says what is allowed."""
 
 
 @dataclass
 class Timings:
-    """Seconds per stage in the last ``synthesize``/``stream`` call (``acoustic``: the text graph and the flow
-    with the decoder, which share the audio graph, are reported as ``acoustic`` and ``vocoder`` = audio graph)."""
+    """Seconds per stage in the last ``synthesize``/``stream`` call, as :class:`melo.api.Timings`; here
+    ``acoustic`` is the text graph (text encoder, durations) and ``vocoder`` the audio graph (flow and decoder)."""
 
     frontend: float = 0.0
     features: float = 0.0
@@ -66,7 +62,9 @@ class OnnxTTS:
         self.folder = folder
         self.manifest = manifest = read_manifest(folder)
         self.precision = precision
-        encoder_precision = "fp32" if precision == "fp32" else "int8"
+        encoder_precision = "fp32" if precision == "fp32" or "int8" not in manifest.graphs else "int8"
+        if precision == "auto" and encoder_precision == "fp32":
+            logger.info("%s holds no int8 graphs (exported with --no-int8): the encoder runs in fp32", folder)
         acoustic_precision = "int8" if precision == "int8" else "fp32"
         for wanted in {encoder_precision, acoustic_precision}:
             if wanted not in manifest.graphs:
@@ -104,36 +102,6 @@ class OnnxTTS:
             if lang in samples:
                 self.synthesize(samples[lang], speaker_id=next(iter(self.manifest.speakers.values()), 0), seed=0)
 
-    # -- checks -----------------------------------------------------------------------------
-    def _speaker_index(self, speaker_id: int | str) -> int:
-        speakers = self.manifest.speakers
-        if isinstance(speaker_id, str):
-            if speaker_id not in speakers:
-                known = ", ".join(speakers) or "(none stored; use an integer id)"
-                raise SynthesisError(f"unknown speaker {speaker_id!r}; known: {known}")
-            return speakers[speaker_id]
-        if isinstance(speaker_id, bool) or not isinstance(speaker_id, (int, np.integer)):
-            raise SynthesisError(f"speaker_id must be an int or a speaker name, got {type(speaker_id).__name__}")
-        n = self.manifest.n_speakers
-        described = ", ".join(f"{name}={i}" for name, i in speakers.items()) or "(no names stored)"
-        if not 0 <= int(speaker_id) < n:
-            raise SynthesisError(f"speaker_id {speaker_id} out of range [0, {n}); known: {described}")
-        if speakers and int(speaker_id) not in speakers.values():
-            raise SynthesisError(f"speaker_id {speaker_id} was never trained; known: {described}")
-        return int(speaker_id)
-
-    @staticmethod
-    def _sentences(text: str, language: str | None, speed: float) -> list[str]:
-        if not isinstance(text, str) or not text.strip():
-            raise SynthesisError("text is empty; give at least one word to read")
-        validate_language(language)
-        if not speed > 0:
-            raise SynthesisError(f"speed must be > 0, got {speed}")
-        sentences = split_sentences(text)
-        if not sentences:
-            raise SynthesisError("text is empty; give at least one word to read")
-        return sentences
-
     # -- synthesis --------------------------------------------------------------------------
     def _sentence_audio(self, sentence: str, speaker: int, language: str | None, speed: float, sdp_ratio: float,
                         noise_scale: float, noise_scale_w: float, paragraph: str, noise: NoiseSource) -> np.ndarray:
@@ -170,8 +138,8 @@ class OnnxTTS:
     ) -> Iterator[np.ndarray]:
         """Yield float32 audio one sentence at a time (each followed by a short pause but the last).
         ``noise``: the random draws (default: numpy's generator, seeded with ``seed``)."""
-        sentences = self._sentences(text, language, speed)
-        speaker = self._speaker_index(speaker_id)
+        sentences = request_sentences(text, language, speed)
+        speaker = speaker_index(speaker_id, self.manifest.speakers, self.manifest.n_speakers)
         noise = noise if noise is not None else NumpyNoise(seed)
         self.last_timings = Timings()
         pause = np.zeros(int(round(pause_seconds * self.sample_rate)), dtype=np.float32)
