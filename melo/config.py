@@ -69,6 +69,9 @@ class TrainConfig:
     """Weight of the duration-predictor loss."""
     grad_clip_norm: float | None = None
     """Clip gradients to this total norm; ``null`` measures the norm without clipping."""
+    max_consecutive_skips: int = 50
+    """Stop the run with an error when one optimiser skips this many updates in a row (non-finite gradients:
+    a persistent fp16 overflow or a diverged network). Checked when the loop logs, and at least this often."""
     keep_ckpts: int = 5
     """How many step checkpoints to keep (0 keeps all); ``G_latest.pth`` is always kept."""
     num_workers: int = 2
@@ -90,6 +93,7 @@ class TrainConfig:
         _check(self.keep_ckpts >= 0, "train.keep_ckpts", "must be >= 0 (0 keeps all)")
         _check(self.num_workers >= 0, "train.num_workers", "must be >= 0")
         _check(self.grad_clip_norm is None or self.grad_clip_norm > 0, "train.grad_clip_norm", "must be > 0 or null")
+        _check(self.max_consecutive_skips > 0, "train.max_consecutive_skips", "must be > 0")
 
 
 @dataclass(frozen=True)

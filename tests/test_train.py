@@ -218,14 +218,17 @@ def test_nan_batch_is_skipped_and_training_continues(workspace: Path, monkeypatc
     config = _config(workspace, "nan", eval_interval=1)
     assert _train(workspace, "nan", "--max-steps", "3", config=config) == 0
     g1, g2, g3 = (_ckpt(workspace, "nan", "G", s)["generator"] for s in (1, 2, 3))
+    d1, d2 = (_ckpt(workspace, "nan", "D", s)["discriminators"] for s in (1, 2))
     o1, o2 = (_ckpt(workspace, "nan", "optimizer", s)["training"] for s in (1, 2))
-    _assert_same_tensors(g2, g1)  # the poisoned step changed no weight ...
-    _assert_same_tensors(o2["optimizers"], o1["optimizers"])  # ... and no optimizer moment
-    assert o2["skipped_steps"] == 1
+    _assert_same_tensors(g2, g1)  # the poisoned step changed no generator weight ...
+    _assert_same_tensors(d2["mpd"], d1["mpd"])  # ... nor a waveform discriminator's ...
+    for name in ("G", "D"):  # ... nor their optimizer moments and step counts
+        _assert_same_tensors(o2["optimizers"][name], o1["optimizers"][name], name)
+    assert o2["skipped_steps"] == 1 and o2["skipped_updates"]["G"] == 1 and o2["skipped_updates"]["D"] == 1
     assert all(torch.isfinite(t).all() for t in g3.values())
     assert any(not torch.equal(g3[k], g2[k]) for k in g3)  # step 3 trained again
     log = next((workspace / "logs").glob("train_nan_*.log")).read_text(encoding="utf-8")
-    assert "step 2 skipped: non-finite" in log
+    assert "step 2: skipped G x1, D x1" in log and "(non-finite gradients)" in log
 
 
 def test_sigterm_saves_then_exits_cleanly(workspace: Path) -> None:
