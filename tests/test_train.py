@@ -231,25 +231,50 @@ def test_nan_batch_is_skipped_and_training_continues(workspace: Path, monkeypatc
     assert "step 2: skipped G x1, D x1" in log and "(non-finite gradients)" in log
 
 
-def test_sigterm_saves_then_exits_cleanly(workspace: Path) -> None:
+def test_overflow_in_one_optimiser_k_times_in_a_row_stops_the_run(workspace: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    import melo.train.models
+
+    real_build = melo.train.models.build_networks
+
+    def build_with_overflowing_discriminator(*args: Any, **kwargs: Any) -> Any:
+        networks = real_build(*args, **kwargs)
+        first = next(networks.discriminators.mpd.parameters())
+        first.register_hook(lambda grad: torch.full_like(grad, float("inf")))
+        return networks
+
+    monkeypatch.setattr(melo.train.models, "build_networks", build_with_overflowing_discriminator)
+    config = _config(workspace, "overflow", max_consecutive_skips=3, eval_interval=1000)
+    assert _train(workspace, "overflow", "--max-steps", "10", config=config) == 2
+    assert "updates of D (3 in a row) were skipped" in caplog.text
+    log = next((workspace / "logs").glob("train_overflow_*.log")).read_text(encoding="utf-8")
+    assert "step 3: skipped D x1" in log and "step 4" not in log
+    assert "step 2 epoch 0 | " in log and "grad_norm/d=nan" in log and "grad_norm/g=nan" not in log  # G trained
+
+
+def test_sigterm_to_the_process_group_of_a_two_worker_run_saves_a_checkpoint_that_resumes(workspace: Path) -> None:
+    """As torchrun and Slurm deliver it: SIGTERM to the whole process group, DataLoader workers included."""
     config = _config(workspace, "sigterm", eval_interval=1000)
-    proc = subprocess.Popen([sys.executable, "-m", "melo.train", *_argv(workspace, "sigterm", config, "--max-steps", "500")],
-                            cwd=REPO, env=PYTHON_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    argv = _argv(workspace, "sigterm", config, "--max-steps", "500", "--workers", "2")
+    proc = subprocess.Popen([sys.executable, "-m", "melo.train", *argv], cwd=REPO, env=PYTHON_ENV,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 300
     log = None
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and proc.poll() is None:
         logs = list((workspace / "logs").glob("train_sigterm_*.log"))
         if logs and "step 2 epoch" in logs[0].read_text(encoding="utf-8"):
             log = logs[0]
             break
         time.sleep(0.2)
     assert log is not None, "training did not reach step 2"
-    proc.send_signal(signal.SIGTERM)
+    os.killpg(proc.pid, signal.SIGTERM)  # the trainer and its two workers
     _, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 0, stderr[-3000:]
     steps = ck.complete_steps(workspace / "checkpoints" / "sigterm")
     assert len(steps) == 1 and 2 <= steps[0] < 500
     assert "received SIGTERM" in log.read_text(encoding="utf-8")
+    assert _train(workspace, "sigterm", "--max-steps", str(steps[0] + 1), "--resume", config=config) == 0
+    assert ck.complete_steps(workspace / "checkpoints" / "sigterm") == [steps[0], steps[0] + 1]
 
 
 def test_clip_gradients_measures_clips_and_flags_non_finite() -> None:

@@ -1,13 +1,18 @@
 """A run's data: preprocessing when the caches are missing or stale, then the training and validation loaders.
 
 Rank 0 validates and fills the caches (a no-op when they are fresh); the other ranks wait at a barrier, then
-read what it wrote. DataLoader worker set-up (e.g. what a worker does on SIGTERM) goes in
-:func:`build_loaders`.
+read what it wrote.
+
+DataLoader workers ignore SIGTERM and SIGINT (:func:`ignore_stop_signals`): torchrun, Slurm's ``scancel``
+and a terminal's Ctrl-C signal the whole process group, and a worker killed by it would take the main
+process down ("DataLoader worker killed by signal") before it saves. The main process decides (it finishes
+the step, saves, exits); the workers end with it.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +25,7 @@ from melo.train.errors import TrainingError
 if TYPE_CHECKING:
     from melo.data.preprocess import PreparedData
 
-__all__ = ["Loaders", "build_loaders", "prepare_data"]
+__all__ = ["Loaders", "build_loaders", "ignore_stop_signals", "prepare_data"]
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +70,12 @@ def _log_data_report(prepared: "PreparedData") -> None:
     logger.info("data:\n%s", report.summary_table())
 
 
+def ignore_stop_signals(_worker_id: int) -> None:
+    """DataLoader ``worker_init_fn``: leave SIGTERM and SIGINT to the main process (see the module's notes)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @dataclass
 class Loaders:
     """The training loader with its bucket sampler (which the loop positions per epoch), and validation's."""
@@ -88,6 +99,7 @@ def build_loaders(prepared: "PreparedData", config: Config, dist_ctx: Distribute
         num_workers=workers,
         pin_memory=dist_ctx.device.type == "cuda",
         persistent_workers=workers > 0,
+        worker_init_fn=ignore_stop_signals,
         # The loader draws its workers' base seed from this generator instead of the global RNG, so
         # creating an iterator (each epoch, or after a resume) leaves training's random streams alone.
         # (The dataset itself draws no random numbers: worker seeds do not change the data.)

@@ -133,7 +133,7 @@ def _step(run: Run, batch: "Batch") -> StepResult:
 
 def _check_skips(run: Run, skips: SkipTracker) -> None:
     """Read the skip counters into the progress (checkpointed), warn about new skips (rank 0), and stop the
-    run after ``train.max_consecutive_skips`` in a row (:meth:`SkipTracker.check` raises)."""
+    run after ``train.max_consecutive_skips`` in a row (:meth:`SkipTracker.stop_if_stuck` raises)."""
     before, first = skips.reported, skips.reported_step + 1
     counts = skips.check(run.progress.step)
     p = run.progress
@@ -145,6 +145,7 @@ def _check_skips(run: Run, skips: SkipTracker) -> None:
         scale = f"; fp16 loss scale now {scaler.get_scale():g}" if scaler.is_enabled() else ""
         logger.warning("%s: skipped %s (non-finite gradients%s); %d steps with a skipped update so far", where,
                        ", ".join(f"{n} x{c}" for n, c in new.items()), scale, p.skipped_steps)
+    skips.stop_if_stuck(counts)
 
 
 def save(run: Run) -> None:

@@ -4,8 +4,8 @@ A training step skips an optimiser's update when its gradients are non-finite (:
 leaves the flags on the device. :class:`SkipTracker` adds them up there, per optimiser: the total, the
 current run of consecutive skips and the longest run since the last check (a few tiny kernels per step, no
 host synchronisation). :meth:`SkipTracker.check` reads them (one synchronisation) when the loop logs and at
-least every ``train.max_consecutive_skips`` steps, and raises :class:`TrainingError` once an optimiser has
-skipped ``max_consecutive_skips`` updates in a row: a persistent fp16 overflow or a diverged network would
+least every ``train.max_consecutive_skips`` steps; :meth:`SkipTracker.stop_if_stuck` then raises
+:class:`TrainingError` once an optimiser has skipped ``max_consecutive_skips`` updates in a row: a persistent fp16 overflow or a diverged network would
 otherwise skip every step forever with only warnings. Under DDP every rank sees the same flags (they come
 from all-reduced gradients), so every rank stops at the same step.
 """
@@ -71,14 +71,18 @@ class SkipTracker:
         self._steps += flags.amax()
 
     def check(self, step: int) -> SkipCounts:
-        """Read the counters at global step ``step`` (one host synchronisation); raise :class:`TrainingError`
-        when an optimiser has skipped ``limit`` updates in a row. Starts a new window for the longest run."""
+        """Read the counters at global step ``step`` (one host synchronisation) and start a new window for the
+        longest run. Pass the counts to :meth:`stop_if_stuck` (after logging them)."""
         n = len(self.names)
         values = torch.cat([self._total, self._longest, self._steps.reshape(1)]).tolist()
         self._longest.copy_(self._run)
         counts = SkipCounts(steps=values[2 * n], per_optimizer=dict(zip(self.names, values[:n])),
                             longest_run=dict(zip(self.names, values[n:2 * n])))
         self.reported, self.reported_step = counts, step
+        return counts
+
+    def stop_if_stuck(self, counts: SkipCounts) -> None:
+        """Raise :class:`TrainingError` when an optimiser skipped ``limit`` updates in a row."""
         stuck = {name: run for name, run in counts.longest_run.items() if run >= self.limit}
         if stuck:
             which = ", ".join(f"{name} ({run} in a row)" for name, run in stuck.items())
@@ -88,4 +92,3 @@ class SkipTracker:
                 f"change nothing); resume from the last checkpoint after removing the cause: with fp16, try "
                 f"bf16_run on a GPU that has it, or a lower learning_rate / a grad_clip_norm; check the data "
                 f"for broken clips")
-        return counts
