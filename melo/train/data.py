@@ -1,7 +1,7 @@
 """A run's data: preprocessing when the caches are missing or stale, then the training and validation loaders.
 
-Rank 0 validates and fills the caches (a no-op when they are fresh); the other ranks wait at a barrier, then
-read what it wrote.
+Rank 0 validates and fills the caches (a no-op when they are fresh); the other ranks wait for its word in the
+rendezvous store (no timeout, however long preprocessing takes), then read what it wrote.
 
 DataLoader workers ignore SIGTERM and SIGINT (:func:`ignore_stop_signals`): torchrun, Slurm's ``scancel``
 and a terminal's Ctrl-C signal the whole process group, and a worker killed by it would take the main
@@ -25,32 +25,49 @@ from melo.train.errors import TrainingError
 if TYPE_CHECKING:
     from melo.data.preprocess import PreparedData
 
-__all__ = ["Loaders", "build_loaders", "ignore_stop_signals", "prepare_data"]
+__all__ = ["PREPARED_KEY", "Loaders", "build_loaders", "ignore_stop_signals", "prepare_data"]
 
 logger = logging.getLogger(__name__)
 
 
+PREPARED_KEY = "data_prepared"
+"""The rendezvous-store key rank 0 publishes when the caches are ready (``ok``) or preparing failed."""
+
+
 def prepare_data(config: Config, workers: int, dist_ctx: Distributed) -> "PreparedData":
-    """The prepared data (its config has ``spk2id`` filled in), preprocessing first where needed."""
+    """The prepared data (its config has ``spk2id`` filled in), preprocessing first where needed.
+
+    Rank 0 prepares; the other ranks wait for its word in the rendezvous store, with no time limit (a first
+    run on hundreds of hours of audio preprocesses for longer than any collective's timeout), then read the
+    caches. When rank 0 fails, the others stop with its message."""
     from melo.data.preprocess import DataError, is_fresh, prepare
 
     device = str(dist_ctx.device)
-    prepared = None
     try:
         if dist_ctx.is_main:
-            if is_fresh(config):
-                logger.info("preprocessing caches are fresh")
-            else:
-                logger.info("preprocessing %s and %s (caches missing or stale)",
-                            config.data.training_files, config.data.validation_files)
-            prepared = prepare(config, workers=max(1, workers), device=device, progress=True)
+            try:
+                if is_fresh(config):
+                    logger.info("preprocessing caches are fresh")
+                else:
+                    logger.info("preprocessing %s and %s (caches missing or stale)",
+                                config.data.training_files, config.data.validation_files)
+                prepared = prepare(config, workers=max(1, workers), device=device, progress=True)
+            except DataError as e:
+                dist_ctx.publish(PREPARED_KEY, f"rank 0 could not prepare the data: {e}")
+                raise
+            except BaseException as e:
+                dist_ctx.publish(PREPARED_KEY, f"rank 0 failed while preparing the data ({type(e).__name__}); "
+                                               f"see its log")
+                raise
+            dist_ctx.publish(PREPARED_KEY, "ok")
             _log_data_report(prepared)
-        dist_ctx.barrier()
-        if not dist_ctx.is_main:
+        else:
+            outcome = dist_ctx.wait_for_main(PREPARED_KEY)
+            if outcome != "ok":
+                raise TrainingError(str(outcome))
             prepared = prepare(config, workers=1, device=device, progress=False)
     except DataError as e:
         raise TrainingError(str(e)) from None
-    assert prepared is not None
     if prepared.report.good["train"] == 0:
         raise TrainingError(f"no usable training rows in {config.data.training_files}; see "
                             f"{prepared.cache_dir / 'report.txt'}")
