@@ -54,7 +54,8 @@ class TrainConfig:
     fp16_run: bool = False
     """fp16 autocast + GradScaler on CUDA. Ignored (with one warning) on CPU."""
     bf16_run: bool = False
-    """bf16 autocast on CUDA (no scaler needed). Takes precedence over ``fp16_run``."""
+    """bf16 autocast on CUDA GPUs with native bf16 (compute capability 8.0+; others stop with an error); no
+    scaler needed. Takes precedence over ``fp16_run``."""
     lr_decay: float = 0.999875
     """Exponential learning-rate decay factor, applied once per ``lr_decay_interval``."""
     lr_decay_interval: Literal["epoch", "step"] = "epoch"
