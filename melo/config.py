@@ -51,6 +51,10 @@ class TrainConfig:
     eps: float = 1e-9
     batch_size: int = 6
     """Per-GPU batch size."""
+    max_frames_per_batch: int | None = None
+    """Frame budget per GPU batch: items x the batch's longest clip, in spectrogram frames. Buckets of long clips
+    get smaller batches so peak memory is bounded whatever the data (``python -m melo.train --dry-run``
+    measures it). Must admit the longest clip ``data.max_audio_seconds`` allows. ``null``: no budget."""
     fp16_run: bool = False
     """fp16 autocast + GradScaler on CUDA. Ignored (with one warning) on CPU."""
     bf16_run: bool = False
@@ -95,6 +99,8 @@ class TrainConfig:
         _check(self.num_workers >= 0, "train.num_workers", "must be >= 0")
         _check(self.grad_clip_norm is None or self.grad_clip_norm > 0, "train.grad_clip_norm", "must be > 0 or null")
         _check(self.max_consecutive_skips > 0, "train.max_consecutive_skips", "must be > 0")
+        _check(self.max_frames_per_batch is None or self.max_frames_per_batch > 0, "train.max_frames_per_batch",
+               "must be > 0 or null")
 
 
 @dataclass(frozen=True)
@@ -366,6 +372,15 @@ class Config:
             self.train.segment_size % self.data.hop_length == 0,
             "train.segment_size",
             f"must be a multiple of data.hop_length ({self.data.hop_length})",
+        )
+        budget, d = self.train.max_frames_per_batch, self.data
+        longest = int(d.max_audio_seconds * d.sampling_rate) // d.hop_length
+        _check(
+            budget is None or budget >= longest,
+            "train.max_frames_per_batch",
+            f"is {budget} frames, less than the longest clip data.max_audio_seconds allows ({d.max_audio_seconds:g} s "
+            f"= {longest} frames); lower data.max_audio_seconds to at most "
+            f"{(budget or 0) * d.hop_length / d.sampling_rate:.2f} s or raise the budget",
         )
 
     # -- conversion -------------------------------------------------------------------------

@@ -277,6 +277,32 @@ def test_sigterm_to_the_process_group_of_a_two_worker_run_saves_a_checkpoint_tha
     assert ck.complete_steps(workspace / "checkpoints" / "sigterm") == [steps[0], steps[0] + 1]
 
 
+def test_dry_run_steps_on_the_heaviest_batches_prints_peak_memory_and_leaves_nothing(
+        workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    budget = 1100  # frames per batch: at least the 12 s clip the tiny config's data.max_audio_seconds allows
+    config = _config(workspace, "dry", max_frames_per_batch=budget)
+    lengths = _train_lengths(workspace)
+    assert _train(workspace, "dry", "--dry-run", config=config) == 0
+    out = capsys.readouterr().out
+    rows = {cells[1]: cells for cells in (
+        [c.strip() for c in line.strip("|").split("|")] for line in out.splitlines() if line.startswith("| 0 |"))}
+    assert set(rows) == {"longest clip", "most padded frames"}, out
+    assert rows["longest clip"][3].startswith(f"{max(lengths)} frames")
+    for cells in rows.values():
+        assert int(cells[4]) <= budget and cells[6].endswith("GiB")
+    assert "peak RSS" in out and "train.max_frames_per_batch=1100" in out
+    assert not (workspace / "checkpoints" / "dry").exists()  # no checkpoint folder ...
+    assert not list((workspace / "logs").glob("train_dry_*")) and not (workspace / "logs" / "dry").exists()  # ... nor logs
+
+
+def _train_lengths(workspace: Path) -> list[int]:
+    from melo.config import load_config
+    from melo.data.dataset import TextAudioDataset
+    from melo.data.preprocess import load_prepared
+
+    return TextAudioDataset(load_prepared(load_config(workspace / "tiny.json")).train_manifest).lengths
+
+
 def test_clip_gradients_measures_clips_and_flags_non_finite() -> None:
     layer = torch.nn.Linear(3, 1, bias=False)
     layer.weight.grad = torch.tensor([[3.0, 0.0, 4.0]])

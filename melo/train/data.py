@@ -11,10 +11,11 @@ the step, saves, exits); the workers end with it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 
 import torch
 
@@ -103,14 +104,20 @@ class Loaders:
 
 
 def build_loaders(prepared: "PreparedData", config: Config, dist_ctx: Distributed, workers: int) -> Loaders:
+    """Length-bucketed training batches within ``train.max_frames_per_batch``, and validation's batches (rank 0;
+    in filelist order, the same budget)."""
     from melo.data.dataset import TextAudioDataset, collate
-    from melo.data.sampler import DistributedBucketSampler
+    from melo.data.sampler import DistributedBucketSampler, sequential_batches
 
+    t = config.train
     train_set = TextAudioDataset(prepared.train_manifest)
-    sampler = DistributedBucketSampler(
-        train_set.lengths, batch_size=config.train.batch_size, num_replicas=dist_ctx.world_size,
-        rank=dist_ctx.rank, shuffle=True, seed=config.train.seed,
-    )
+    with _over_budget_is_an_error(config.data.training_files):
+        sampler = DistributedBucketSampler(
+            train_set.lengths, batch_size=t.batch_size, num_replicas=dist_ctx.world_size, rank=dist_ctx.rank,
+            shuffle=True, seed=t.seed, max_frames=t.max_frames_per_batch,
+        )
+    if dist_ctx.is_main:
+        _log_short_clips(train_set.lengths, config)
     common: dict[str, Any] = dict(
         collate_fn=collate,
         num_workers=workers,
@@ -120,17 +127,38 @@ def build_loaders(prepared: "PreparedData", config: Config, dist_ctx: Distribute
         # The loader draws its workers' base seed from this generator instead of the global RNG, so
         # creating an iterator (each epoch, or after a resume) leaves training's random streams alone.
         # (The dataset itself draws no random numbers: worker seeds do not change the data.)
-        generator=torch.Generator().manual_seed(config.train.seed + dist_ctx.rank),
+        generator=torch.Generator().manual_seed(t.seed + dist_ctx.rank),
     )
     train_loader = torch.utils.data.DataLoader(train_set, batch_sampler=sampler, **common)
     val_loader = None
     if dist_ctx.is_main:
         val_set = TextAudioDataset(prepared.val_manifest)
         if len(val_set) > 0:
+            with _over_budget_is_an_error(config.data.validation_files):
+                val_batches = sequential_batches(val_set.lengths, t.batch_size, t.max_frames_per_batch)
             val_loader = torch.utils.data.DataLoader(
-                val_set, batch_size=config.train.batch_size, shuffle=False,
-                **{**common, "num_workers": 0, "persistent_workers": False},
+                val_set, batch_sampler=val_batches, **{**common, "num_workers": 0, "persistent_workers": False},
             )
         else:
             logger.warning("no usable validation rows in %s: validation is skipped", config.data.validation_files)
     return Loaders(train=train_loader, sampler=sampler, validation=val_loader)
+
+
+@contextlib.contextmanager
+def _over_budget_is_an_error(filelist: str) -> Iterator[None]:
+    """A clip longer than the frame budget (cached under an older, longer ``data.max_audio_seconds``)."""
+    try:
+        yield
+    except ValueError as e:
+        raise TrainingError(f"{filelist}: {e}; lower data.max_audio_seconds and rerun preprocessing, or raise "
+                            f"train.max_frames_per_batch") from None
+
+
+def _log_short_clips(lengths: list[int], config: Config) -> None:
+    """Clips shorter than one training window train on it zero-padded past their end (see README, Training)."""
+    hop, segment = config.data.hop_length, config.train.segment_size
+    short = sum(1 for frames in lengths if frames * hop < segment)
+    if short:
+        logger.info("%d of %d training clips are shorter than one training window (train.segment_size %d samples "
+                    "= %.2f s): their windows are zero-padded past the end, in the real audio and the latent alike",
+                    short, len(lengths), segment, segment / config.data.sampling_rate)

@@ -36,7 +36,7 @@ from melo.train.step import StepResult, posterior_input, train_step
 if TYPE_CHECKING:
     from melo.data.batch import Batch
 
-__all__ = ["main", "save", "train"]
+__all__ = ["main", "save", "train", "train_on_batch"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     dist_ctx = init_distributed(args.device)  # type: ignore[arg-type]
     run: Run | None = None
     try:
+        if args.dry_run:
+            from melo.train.dry_run import dry_run
+
+            dry_run(args, dist_ctx)
+            return 0
         run = setup(args, dist_ctx)
         train(run)
         return 0
@@ -77,7 +82,7 @@ def train(run: Run) -> None:
             run.loaders.sampler.set_epoch(p.epoch, p.batch_in_epoch)
             for batch in run.loaders.train:
                 batch = batch.to(run.dist.device, non_blocking=True)
-                result = _step(run, batch)
+                result = train_on_batch(run, batch)
                 skips.update(result.skipped_updates)
                 p.step += 1
                 p.batch_in_epoch += 1
@@ -121,8 +126,9 @@ def train(run: Run) -> None:
     save(run)
 
 
-def _step(run: Run, batch: "Batch") -> StepResult:
-    """One training step on ``batch`` (skipped updates are counted by the caller's :class:`SkipTracker`)."""
+def train_on_batch(run: Run, batch: "Batch") -> StepResult:
+    """One training step of ``run`` on ``batch`` (skipped updates are counted by the caller's
+    :class:`SkipTracker`); also the dry run's step."""
     inputs = dict(phone_ids=batch.phone_ids, tone_ids=batch.tone_ids, language_ids=batch.language_ids,
                   text_lengths=batch.text_lengths, bert=batch.bert, spec=posterior_input(batch.spec, run.config),
                   spec_lengths=batch.spec_lengths, speaker_ids=batch.speaker_ids)
