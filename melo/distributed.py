@@ -55,15 +55,9 @@ class Distributed:
         if self.enabled:
             dist.barrier(device_ids=[self.local_rank]) if self.backend == "nccl" else dist.barrier()
 
-    def all_true(self, flag: torch.Tensor) -> bool:
-        """True when ``flag`` (a bool/0-1 scalar tensor on ``device``) is true on every rank. One sync."""
-        value = flag.detach().to(device=self.device, dtype=torch.float32).reshape(1)
-        if self.enabled:
-            dist.all_reduce(value, op=dist.ReduceOp.MIN)
-        return bool(value.item() > 0.5)
-
     def any_true(self, flag: bool) -> bool:
-        """True when ``flag`` is true on any rank (e.g. a stop request seen by one process)."""
+        """True when ``flag`` is true on any rank (e.g. a stop request seen by one process). One all-reduce and
+        one host read under a process group; free for one process."""
         if not self.enabled:
             return flag
         value = torch.tensor([1.0 if flag else 0.0], device=self.device)
