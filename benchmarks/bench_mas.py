@@ -30,7 +30,6 @@ Run: python benchmarks/bench_mas.py [--device cuda]  -> benchmarks/results/model
 from __future__ import annotations
 
 import argparse
-import collections
 import importlib
 import os
 import statistics
@@ -184,21 +183,24 @@ class KernelCounter(TorchDispatchMode):
         return func(*args, **(kwargs or {}))
 
 
-def timed(fn: Callable[[], object], repeats: int, device: torch.device) -> float:
-    times = []
+def timed_round_robin(calls: dict[str, Callable[[], object]], repeats: int, device: torch.device) -> dict[str, float]:
+    """Median seconds per call of each function, timed in turns (one call of each per round), so that the load of a
+    shared machine, which drifts over minutes, weighs on every implementation alike."""
+    times: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, fn in calls.items():
+            start = time.perf_counter()
+            fn()
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--device", default="cpu", help="where the scores live (cpu, cuda)")
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "model_mas.md")
     args = parser.parse_args()
     device = torch.device(args.device)
@@ -228,27 +230,28 @@ def main() -> None:
         mask = ((torch.arange(t_spec).view(1, -1, 1) < torch.tensor(spec_lengths).view(-1, 1, 1))
                 & (torch.arange(t_text).view(1, 1, -1) < torch.tensor(text_lengths).view(-1, 1, 1))).float().to(device)
         expected = reference(scores.cpu().numpy(), spec_lengths, text_lengths)
-        baseline = None
-        results = collections.OrderedDict()
+        checked = {}
         for name, fn in candidates.items():
             path = fn(scores, mask)  # warm-up (and numba's compilation)
             counter = KernelCounter()
             with counter:
                 fn(scores, mask)
-            seconds = timed(lambda: fn(scores, mask), args.repeats, device)
-            baseline = baseline or seconds
-            same = np.array_equal(path.float().cpu().numpy(), expected)
+            checked[name] = (counter, np.array_equal(path.float().cpu().numpy(), expected))
+        seconds = timed_round_robin({name: (lambda fn=fn: fn(scores, mask)) for name, fn in candidates.items()},
+                                    args.repeats, device)
+        baseline = seconds["previous"]
+        for name, (counter, same) in checked.items():
             kernels = "-" if name == "MeloTTS numba" else str(counter.kernels)
             reads = "-" if name == "MeloTTS numba" else str(counter.syncs)
-            results[name] = seconds
-            lines.append(f"| {b} x {t_spec} x {t_text} | {name} | {seconds * 1e3:.1f} | {baseline / seconds:.2f}x | "
-                         f"{kernels} | {reads} | {same} |")
+            lines.append(f"| {b} x {t_spec} x {t_text} | {name} | {seconds[name] * 1e3:.1f} | "
+                         f"{baseline / seconds[name]:.2f}x | {kernels} | {reads} | {same} |")
     load = os.getloadavg()
     lines += [
         "",
         f"Load average at the end: {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (a shared machine: times move with it; "
         "the kernel and host-read counts do not). MeloTTS numba: " + melotts_status + " (its time includes the "
-        "copy to and from the host, trivial on CPU). GPU times were not measured on this machine.",
+        "copy to and from the host, trivial on CPU)." + (" GPU times were not measured on this machine."
+                                                          if device.type == "cpu" else ""),
     ]
     text = "\n".join(lines) + "\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)
