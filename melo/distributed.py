@@ -8,7 +8,9 @@ them the run is a single process and every collective below is a no-op.
 Collectives time out (``timeout_minutes``, 30 by default: NCCL's watchdog aborts a rank stuck in one). Waits
 of unknown length, such as the other ranks waiting for rank 0's preprocessing of a large dataset, go through
 the rendezvous key-value store instead (:meth:`Distributed.publish` / :meth:`Distributed.wait_for_main`):
-polling a key never times out, and reaches every node without a shared filesystem.
+polling a key never times out, and reaches every node without a shared filesystem. A rank 0 about to stop
+after publishing waits (briefly) until the others have read its word (:meth:`Distributed.wait_for_readers`):
+launched without torchrun's agent, rank 0 hosts the store, and its exit would close it under them.
 """
 
 from __future__ import annotations
@@ -23,11 +25,15 @@ from typing import Any, Literal
 import torch
 import torch.distributed as dist
 
-__all__ = ["DeviceChoice", "Distributed", "init_distributed"]
+__all__ = ["DeviceChoice", "Distributed", "RendezvousLost", "init_distributed"]
 
 logger = logging.getLogger(__name__)
 
 DeviceChoice = Literal["auto", "cpu", "cuda"]
+
+
+class RendezvousLost(RuntimeError):
+    """The rendezvous store went away while a rank waited for rank 0's word (rank 0 stopped)."""
 
 
 @dataclass(frozen=True)
@@ -71,18 +77,38 @@ class Distributed:
 
     def wait_for_main(self, key: str, poll_seconds: float = 1.0, log_every_seconds: float = 300.0) -> str | None:
         """Wait, with no time limit, until rank 0 has published ``key``; return its value (``None`` for one
-        process). Holds no collective open, so nothing times out however long rank 0 takes; if rank 0 dies,
-        torchrun stops the other ranks."""
+        process) and count this rank as a reader of it (:meth:`wait_for_readers`). Holds no collective open, so
+        nothing times out however long rank 0 takes; if rank 0 dies, torchrun stops the other ranks, and
+        without torchrun the closed store raises :class:`RendezvousLost`."""
         if not self.enabled:
             return None
         started = last_log = time.monotonic()
-        while not self.store.check([key]):
+        try:
+            while not self.store.check([key]):
+                time.sleep(poll_seconds)
+                if time.monotonic() - last_log >= log_every_seconds:
+                    last_log = time.monotonic()
+                    logger.info("rank %d: waiting for rank 0 (%s), %.0f min so far", self.rank, key,
+                                (last_log - started) / 60)
+            value = self.store.get(key).decode("utf-8")
+            self.store.add(_readers_key(key), 1)
+        except dist.DistError as e:
+            raise RendezvousLost(f"rank {self.rank} lost the rendezvous store while waiting for rank 0 ({key}): "
+                                 f"rank 0 stopped; see its log ({type(e).__name__})") from None
+        return value
+
+    def wait_for_readers(self, key: str, timeout_seconds: float = 60.0, poll_seconds: float = 0.1) -> bool:
+        """Rank 0: wait until every other rank has read ``key`` through :meth:`wait_for_main`, at most
+        ``timeout_seconds``; whether they all did (True for one process). For a rank 0 about to stop after
+        publishing why: its exit may close the store before the others have read the reason."""
+        if not self.enabled:
+            return True
+        deadline = time.monotonic() + timeout_seconds
+        while self.store.add(_readers_key(key), 0) < self.world_size - 1:
+            if time.monotonic() >= deadline:
+                return False
             time.sleep(poll_seconds)
-            if time.monotonic() - last_log >= log_every_seconds:
-                last_log = time.monotonic()
-                logger.info("rank %d: waiting for rank 0 (%s), %.0f min so far", self.rank, key,
-                            (last_log - started) / 60)
-        return self.store.get(key).decode("utf-8")
+        return True
 
     def gather_to_main(self, obj: Any) -> list[Any] | None:
         """Every rank's ``obj`` on rank 0 (in rank order); ``None`` on the other ranks."""
@@ -95,6 +121,11 @@ class Distributed:
     def close(self) -> None:
         if self.enabled and dist.is_initialized():
             dist.destroy_process_group()
+
+
+def _readers_key(key: str) -> str:
+    """The store counter of the ranks that have read ``key``."""
+    return f"{key}/readers"
 
 
 def init_distributed(device: DeviceChoice = "auto", timeout_minutes: float = 30.0) -> Distributed:

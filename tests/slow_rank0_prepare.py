@@ -6,10 +6,13 @@ Joins the group with ``init_distributed`` and a collective timeout of ``TIMEOUT_
 trainer's :func:`melo.train.data.prepare_data`, rank 0's preprocessing first sleeping ``SLOW_S`` seconds (more
 than the timeout). ``MODE`` ``slow``: the run goes on, proved by an all-reduce; prints ``rank R ok``.
 ``MODE`` ``fail``: rank 0's preprocessing raises a data error; prints ``rank R error: MESSAGE``.
+``MODE`` ``die``: rank 0 dies while preprocessing (exit status 1, nothing published, its store closed); rank 1
+prints ``rank 1 error: MESSAGE``.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -37,6 +40,8 @@ def main() -> None:
     def slow_prepare(*args, **kwargs):  # type: ignore[no-untyped-def]
         if dist_ctx.is_main:
             time.sleep(SLOW_S)
+            if mode == "die":
+                os._exit(1)
             if mode == "fail":
                 raise melo.data.preprocess.DataError("train_list.txt:3: broken row (injected)")
         return real_prepare(*args, **kwargs)

@@ -363,21 +363,23 @@ def test_torchrun_two_processes_via_train_sh(workspace: Path) -> None:
 def test_other_ranks_wait_for_a_slow_rank0_preprocessing_beyond_the_collective_timeout(workspace: Path) -> None:
     """Rank 0 preprocesses for 6 s under a 2 s collective timeout (tests/slow_rank0_prepare.py): the other rank
     waits and the group works afterwards; when rank 0's preprocessing fails, the other rank stops with its
-    message instead of waiting."""
+    message instead of waiting; when rank 0 dies, the other rank stops with a clear error."""
     helper = REPO / "tests" / "slow_rank0_prepare.py"
-    expected = {
-        "slow": ("rank 0 ok (", "rank 1 ok ("),
-        "fail": ("rank 0 error: train_list.txt:3: broken row (injected)",
-                 "rank 1 error: rank 0 could not prepare the data: train_list.txt:3: broken row (injected)"),
+    expected = {  # mode: per rank, (exit status, line printed)
+        "slow": ((0, "rank 0 ok ("), (0, "rank 1 ok (")),
+        "fail": ((0, "rank 0 error: train_list.txt:3: broken row (injected)"),
+                 (0, "rank 1 error: rank 0 could not prepare the data: train_list.txt:3: broken row (injected)")),
+        "die": ((1, ""), (0, "rank 1 error: rank 1 lost the rendezvous store while waiting for rank 0 "
+                             "(data_prepared): rank 0 stopped; see its log")),
     }
-    for mode, lines in expected.items():
+    for mode, per_rank in expected.items():
         env = {**PYTHON_ENV, "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(_free_port())}
         procs = [subprocess.Popen([sys.executable, str(helper), str(workspace / "tiny.json"), mode], cwd=REPO,
                                   env={**env, "RANK": str(r), "LOCAL_RANK": str(r)}, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True) for r in (0, 1)]
         outputs = [p.communicate(timeout=300) for p in procs]
-        for p, (out, err), line in zip(procs, outputs, lines):
-            assert p.returncode == 0 and line in out, f"{mode}: {out}\n{err[-3000:]}"
+        for p, (out, err), (status, line) in zip(procs, outputs, per_rank):
+            assert p.returncode == status and line in out, f"{mode}: {out}\n{err[-3000:]}"
 
 
 def test_train_sh_builds_the_documented_commands(tmp_path: Path) -> None:

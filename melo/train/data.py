@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 import torch
 
 from melo.config import Config
-from melo.distributed import Distributed
+from melo.distributed import Distributed, RendezvousLost
 from melo.train.errors import TrainingError
 
 if TYPE_CHECKING:
@@ -55,6 +55,7 @@ def prepare_data(config: Config, workers: int, dist_ctx: Distributed) -> "Prepar
                 prepared = prepare(config, workers=max(1, workers), device=device, progress=True)
             except DataError as e:
                 dist_ctx.publish(PREPARED_KEY, f"rank 0 could not prepare the data: {e}")
+                dist_ctx.wait_for_readers(PREPARED_KEY)  # they stop with this message, not a lost connection
                 raise
             except BaseException as e:
                 dist_ctx.publish(PREPARED_KEY, f"rank 0 failed while preparing the data ({type(e).__name__}); "
@@ -63,7 +64,10 @@ def prepare_data(config: Config, workers: int, dist_ctx: Distributed) -> "Prepar
             dist_ctx.publish(PREPARED_KEY, "ok")
             _log_data_report(prepared)
         else:
-            outcome = dist_ctx.wait_for_main(PREPARED_KEY)
+            try:
+                outcome = dist_ctx.wait_for_main(PREPARED_KEY)
+            except RendezvousLost as e:
+                raise TrainingError(str(e)) from None
             if outcome != "ok":
                 raise TrainingError(str(outcome))
             prepared = prepare(config, workers=1, device=device, progress=False)
