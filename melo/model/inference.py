@@ -8,6 +8,7 @@ import torch
 
 from melo.model.fast_decoder import cpu_has_bf16, packed_decoder_supported
 from melo.model.synthesizer import SynthesizerTrn
+from melo.precision import cuda_has_native_bf16
 
 __all__ = ["fast_decoder_dtype", "fast_flow_dtype", "fast_text_dtype", "int8_decoder_supported", "optimize_for_inference"]
 
@@ -16,11 +17,12 @@ log = logging.getLogger(__name__)
 
 def fast_decoder_dtype(device: torch.device | str) -> torch.dtype:
     """The precision of the HiFi-GAN decoder on the fast path for ``device``: bf16 on CPUs with bf16 units
-    (AVX512-BF16 / AMX) and on CUDA GPUs that support it, fp16 on older GPUs, else fp32 (on such CPUs bf16
+    (AVX512-BF16 / AMX) and on CUDA GPUs that compute it natively (compute capability 8.0+), fp16 on older GPUs
+    (which would emulate bf16), else fp32 (on such CPUs bf16
     would be emulated and slower; the packed fp32 decoder is still faster than the plain module)."""
     device = torch.device(device)
     if device.type == "cuda":
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        return torch.bfloat16 if cuda_has_native_bf16(device) else torch.float16
     if device.type == "cpu":
         return torch.bfloat16 if cpu_has_bf16() else torch.float32
     return torch.float32
