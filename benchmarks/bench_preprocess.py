@@ -44,11 +44,10 @@ def main() -> None:
     import numpy as np
     import torch
 
-    from melo.audio import SpectrogramParams
+    from melo.audio import spectrogram
     from melo.config import load_config
     from melo.data.dataset import TextAudioDataset
-    from melo.data.manifest import load_manifest
-    from melo.data.preprocess import is_fresh, prepare
+    from melo.data.preprocess import is_fresh, load_manifest, prepare
     from melo.demo.corpus import build_corpus
     from melo.testing.tiny_encoder import build_tiny_encoder
 
@@ -70,9 +69,9 @@ def main() -> None:
             }
         )
 
-    import melo.data.jobs
+    import melo.data.preprocess as preprocess_module
 
-    melo.data.jobs.PARALLEL_MIN_JOBS = 0  # measure the pool itself, even on this small corpus
+    preprocess_module.PARALLEL_MIN_JOBS = 0  # measure the pool itself, even on this small corpus
     results = []
     for workers in (1, 2):
         cfg = config(f"cache_w{workers}")
@@ -104,7 +103,7 @@ def main() -> None:
         for it in manifest.items:
             with np.load(manifest.audio_path(it)) as z:
                 wav = torch.from_numpy(z["wav"].astype(np.float32) / 32768.0)
-            SpectrogramParams.from_config(cfg_data).spectrogram(wav)
+            spectrogram(wav, cfg_data.filter_length, cfg_data.hop_length, cfg_data.win_length)
 
     cached_ms = _median_ms(load_cached_spec, 5) / len(manifest.items)
     stft_ms = _median_ms(load_wav_and_stft, 5) / len(manifest.items)

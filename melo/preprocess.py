@@ -27,8 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s")
 
     from melo.config import ConfigError, load_config
-    from melo.data import DataError
-    from melo.data.preprocess import prepare
+    from melo.data.preprocess import DataError, prepare
 
     try:
         config = load_config(args.config)

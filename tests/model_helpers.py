@@ -43,8 +43,8 @@ def random_batch(config: Config, symbols: SymbolTable, batch: int, text_len: int
     language_ids = torch.randint(0, symbols.n_languages, (batch, text_len), generator=generator)
     bert = torch.randn(batch, m.bert_channels, text_len, generator=generator)
     wav = 0.3 * torch.randn(batch, 1, spec_len * d.hop_length, generator=generator)
-    from melo.audio import SpectrogramParams
+    from melo.audio import spectrogram
 
-    spec = SpectrogramParams.from_config(d).spectrogram(wav.squeeze(1))[:, :, :spec_len]
+    spec = spectrogram(wav.squeeze(1), d.filter_length, d.hop_length, d.win_length)[:, :, :spec_len]
     speaker_ids = torch.randint(0, d.n_speakers, (batch,), generator=generator)
     return ModelBatch(phone_ids, tone_ids, language_ids, text_lengths, bert, spec, spec_lengths, speaker_ids, wav)

@@ -166,9 +166,7 @@ def test_cli_exit_status_and_stderr(messy: Config, tmp_path: Path, capsys: pytes
 
 
 def test_workers_give_the_same_caches(messy: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import melo.data.jobs
-
-    monkeypatch.setattr(melo.data.jobs, "PARALLEL_MIN_JOBS", 0)  # use the process pool even for this small list
+    monkeypatch.setattr(P, "PARALLEL_MIN_JOBS", 0)  # use the process pool even for this small list
     one = P.prepare(messy.replace(data={"cache_dir": str(tmp_path / "c1")}), progress=False)
     two = P.prepare(messy.replace(data={"cache_dir": str(tmp_path / "c2")}), workers=2, progress=False)
     a = P.load_manifest(one.train_manifest).items

@@ -26,14 +26,17 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from melo.audio import SpectrogramParams
+import numpy as np
+
 from melo.config import Config, DataConfig
-from melo.data import DataError
 from melo.data import cache as C
+from melo.files import atomic_write, write_if_changed, write_json_atomic
 from melo.data.filelist import (
     ERROR,
     FIXED,
@@ -44,21 +47,139 @@ from melo.data.filelist import (
     parse_filelists,
     unseen_val_speakers,
 )
-from melo.data.jobs import SILENCE_PEAK, Job, audio_usable, fill_features, run_jobs
-from melo.data.manifest import ManifestItem, load_manifest, manifest_path, write_manifest
-from melo.data.report import Report
-from melo.files import write_if_changed
 
-__all__ = ["CLIP_FRACTION", "DataError", "PreparedData", "is_fresh", "load_prepared", "prepare", "resolve_cache_dir"]
+__all__ = [
+    "CLIP_FRACTION",
+    "CLIP_LEVEL",
+    "SILENCE_PEAK",
+    "DataError",
+    "Manifest",
+    "ManifestItem",
+    "PreparedData",
+    "Report",
+    "is_fresh",
+    "load_manifest",
+    "load_prepared",
+    "prepare",
+    "resolve_cache_dir",
+]
 
 logger = logging.getLogger(__name__)
 
+SILENCE_PEAK = 1e-3
+"""A clip whose peak amplitude stays below this (-60 dBFS) is reported as silent."""
+CLIP_LEVEL = 0.99
+"""Samples at or above this magnitude count as clipped ..."""
 CLIP_FRACTION = 1e-3
-"""A clip with more than this fraction of clipped samples (``melo.data.jobs.CLIP_LEVEL``) is reported (kept,
-with a warning)."""
+"""... and a clip with more than this fraction of them is reported (kept, with a warning)."""
+PARALLEL_MIN_JOBS = 100
+"""Below this many pending items ``workers > 1`` still runs in-process: each spawned worker first pays
+seconds of start-up (torch and the language backends), more than such a batch takes on one core."""
+FEATURE_CHUNK = 64
+"""Rows handed to the feature extractor per call (it batches further inside)."""
+
+
+class DataError(RuntimeError):
+    """Preprocessing cannot produce usable data (too many speakers, ``--strict`` with bad rows, ...)."""
 
 
 # -- results --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ManifestItem:
+    """One good row: what the dataset and the sampler need, and where its cached artefacts are."""
+
+    key: str  # "train_list.txt:12"
+    wav: str
+    text: str
+    speaker: str
+    speaker_id: int
+    text_length: int  # phone positions (with blanks)
+    spec_length: int  # frames
+    wav_length: int  # samples == spec_length * hop_length
+    audio: str  # cache keys
+    phonemes: str
+    features: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    split: str
+    filelist: str
+    cache_dir: Path
+    hop_length: int
+    items: tuple[ManifestItem, ...]
+
+    def audio_path(self, item: ManifestItem) -> Path:
+        return C.shard_path(self.cache_dir, "audio", item.audio, ".npz")
+
+    def phonemes_path(self, item: ManifestItem) -> Path:
+        return C.shard_path(self.cache_dir, "phonemes", item.phonemes, ".json")
+
+    def features_path(self, item: ManifestItem) -> Path:
+        return C.shard_path(self.cache_dir, "features", item.features, ".npy")
+
+
+def load_manifest(path: str | Path) -> Manifest:
+    path = Path(path)
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    if raw.get("format_version") != C.FORMAT_VERSION:
+        raise DataError(f"{path}: cache format {raw.get('format_version')} != {C.FORMAT_VERSION}; rerun melo.preprocess")
+    return Manifest(
+        split=raw["split"],
+        filelist=raw["filelist"],
+        cache_dir=path.parent,
+        hop_length=int(raw["hop_length"]),
+        items=tuple(ManifestItem(**it) for it in raw["items"]),
+    )
+
+
+@dataclass
+class Report:
+    """Everything preprocessing found and did; ``summary_table()`` is what the CLI prints at the end."""
+
+    problems: list[Problem] = field(default_factory=list)
+    rows: Counter = field(default_factory=Counter)  # split -> parsed rows
+    good: Counter = field(default_factory=Counter)  # split -> rows kept
+    audio_seconds: Counter = field(default_factory=Counter)  # split -> seconds kept
+    computed: Counter = field(default_factory=Counter)  # artefact -> entries written this run
+    reused: Counter = field(default_factory=Counter)  # artefact -> entries found in the cache
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == ERROR]
+
+    def to_text(self) -> str:
+        lines = [str(p) for p in self.problems]
+        return "\n".join([*lines, "", self.summary_table()]) + "\n"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "problems": [
+                {"filelist": str(p.filelist), "line": p.line, "kind": p.kind, "severity": p.severity, "message": p.message}
+                for p in self.problems
+            ],
+            "rows": dict(self.rows),
+            "good": dict(self.good),
+            "audio_seconds": {k: round(v, 3) for k, v in self.audio_seconds.items()},
+        }
+
+    def summary_table(self) -> str:
+        kinds = Counter((p.kind, p.severity) for p in self.problems)
+        out = ["split   rows  good     audio", "------  ----  ----  --------"]
+        for split in ("train", "val"):
+            secs = round(self.audio_seconds[split])
+            audio = f"{secs // 3600}:{secs // 60 % 60:02d}:{secs % 60:02d}"
+            out.append(f"{split:<6}  {self.rows[split]:>4}  {self.good[split]:>4}  {audio:>8}")
+        if kinds:
+            out += ["", "problem               severity  rows", "--------------------  --------  ----"]
+            for (kind, severity), n in sorted(kinds.items()):
+                out.append(f"{kind:<20}  {severity:<8}  {n:>4}")
+        out += ["", "cache      computed  reused", "---------  --------  ------"]
+        for artefact in ("audio", "phonemes", "features"):
+            out.append(f"{artefact:<9}  {self.computed[artefact]:>8}  {self.reused[artefact]:>6}")
+        return "\n".join(out)
 
 
 @dataclass(frozen=True)
@@ -81,6 +202,10 @@ def resolve_cache_dir(data: DataConfig) -> Path:
     if data.cache_dir:
         return Path(data.cache_dir)
     return Path(data.training_files).parent / "cache"
+
+
+def manifest_path(cache_dir: Path, filelist: str | Path, split: str) -> Path:
+    return cache_dir / f"{split}.{Path(filelist).stem}.manifest.json"
 
 
 def prepare(
@@ -126,14 +251,14 @@ def prepare(
     if strict:
         serious = [p for p in report.problems if p.severity in (ERROR, WARNING)]
         if serious:
-            wrote += report.write(cache_dir)
+            wrote += _write_report(cache_dir, report)
             raise DataError(
                 f"--strict: {len(serious)} problem(s) in the filelists (see {cache_dir / 'report.txt'}):\n"
                 + "\n".join(str(p) for p in serious)
             )
 
     good = [s for s in row_states if s.ok]
-    fill_features(good, data, config.model.bert_channels, cache_dir, device, progress, report)
+    _fill_features(good, data, config.model.bert_channels, cache_dir, device, progress, report)
 
     manifests = {}
     for split, filelist in (("train", data.training_files), ("val", data.validation_files)):
@@ -141,14 +266,23 @@ def prepare(
         report.good[split] = len(items)
         report.audio_seconds[split] = sum(it.wav_length for it in items) / data.sampling_rate
         path = manifest_path(cache_dir, filelist, split)
-        if write_manifest(path, split, filelist, data.hop_length, data.sampling_rate, items):
+        payload = {
+            "format_version": C.FORMAT_VERSION,
+            "split": split,
+            "filelist": str(filelist),
+            "hop_length": data.hop_length,
+            "sampling_rate": data.sampling_rate,
+            "filelist_hash": C.file_hash(Path(filelist)) if Path(filelist).exists() else None,
+            "items": [asdict(it) for it in items],
+        }
+        if write_if_changed(path, _json_bytes(payload)):
             wrote.append(str(path))
         manifests[split] = path
 
     config_path = cache_dir / "config.json"
     if write_if_changed(config_path, (resolved.to_json() + "\n").encode("utf-8")):
         wrote.append(str(config_path))
-    wrote += report.write(cache_dir)
+    wrote += _write_report(cache_dir, report)
     if report.good["train"] == 0:
         logger.error("no usable training rows in %s", data.training_files)
     return PreparedData(
@@ -183,7 +317,12 @@ def load_prepared(config: Config) -> PreparedData:
     for path in (train_manifest, val_manifest):
         if not path.exists():
             raise DataError(f"{path}: manifest missing; run python -m melo.preprocess first")
-    report = Report.from_json(raw)
+    report = Report(
+        problems=[Problem(Path(p["filelist"]), p["line"], p["kind"], p["message"], p["severity"]) for p in raw["problems"]],
+        rows=Counter(raw["rows"]),
+        good=Counter(raw["good"]),
+        audio_seconds=Counter(raw["audio_seconds"]),
+    )
     return PreparedData(
         config=resolved,
         cache_dir=cache_dir,
@@ -216,10 +355,11 @@ def is_fresh(config: Config) -> bool:
         return False  # only the data section shapes the caches; train/model changes do not matter here
     for split, filelist in (("train", data.training_files), ("val", data.validation_files)):
         try:
+            raw = json.loads(manifest_path(cache_dir, filelist, split).read_text(encoding="utf-8"))
             manifest = load_manifest(manifest_path(cache_dir, filelist, split))
-            if manifest.filelist_hash != C.file_hash(Path(filelist)):
+            if raw.get("filelist_hash") != C.file_hash(Path(filelist)):
                 return False
-        except (OSError, ValueError, KeyError, TypeError):  # ManifestError is a ValueError
+        except (OSError, ValueError, KeyError, TypeError, DataError):
             return False
         for item in manifest.items:
             entry = index.get(item.wav)
@@ -266,6 +406,21 @@ class _RowState:
         )
 
 
+@dataclass(frozen=True)
+class _Job:
+    kind: str  # "audio" or "text"
+    key: str
+    cache_dir: str
+    wav: str = ""
+    text: str = ""
+    language: str | None = None
+    sampling_rate: int = 0
+    filter_length: int = 0
+    hop_length: int = 0
+    win_length: int = 0
+    add_blank: bool = True
+
+
 def _measure_rows(
     rows: list[Row], data: DataConfig, cache_dir: Path, index: C.WavHashIndex, workers: int, progress: bool, report: Report
 ) -> list[_RowState]:
@@ -273,7 +428,7 @@ def _measure_rows(
 
     symbols = DEFAULT_TABLE.fingerprint()
     states = [_RowState(row) for row in rows]
-    jobs: dict[tuple[str, str], Job] = {}
+    jobs: dict[tuple[str, str], _Job] = {}
     for st in states:
         row = st.row
         st.phoneme_key = C.phoneme_key(row.text, row.language, symbols, data.add_blank)
@@ -282,7 +437,7 @@ def _measure_rows(
             if text_json.exists():
                 st.text = _read_json(text_json)
             if st.text is None or "retry" in st.text:
-                jobs[("text", st.phoneme_key)] = Job("text", st.phoneme_key, str(cache_dir), text=row.text,
+                jobs[("text", st.phoneme_key)] = _Job("text", st.phoneme_key, str(cache_dir), text=row.text,
                                                        language=row.language, add_blank=data.add_blank)
             else:
                 report.reused["phonemes"] += 1
@@ -301,13 +456,16 @@ def _measure_rows(
         st.audio = _read_json(meta_path) if meta_path.exists() else None
         arrays = C.shard_path(cache_dir, "audio", st.audio_key, ".npz")
         # measured before: recompute only a usable clip whose arrays are missing (e.g. limits were widened)
-        if st.audio is None or (audio_usable(st.audio, data.min_audio_seconds, data.max_audio_seconds) and not arrays.exists()):
-            jobs[("audio", st.audio_key)] = Job("audio", st.audio_key, str(cache_dir), wav=str(row.wav),
-                                                stft=SpectrogramParams.from_config(data))
+        if st.audio is None or (_audio_usable(st.audio, data.min_audio_seconds, data.max_audio_seconds) and not arrays.exists()):
+            jobs[("audio", st.audio_key)] = _Job(
+                "audio", st.audio_key, str(cache_dir), wav=str(row.wav),
+                sampling_rate=data.sampling_rate, filter_length=data.filter_length,
+                hop_length=data.hop_length, win_length=data.win_length,
+            )
         else:
             report.reused["audio"] += 1
 
-    results = dict(zip(jobs, run_jobs(list(jobs.values()), workers, progress, data)))
+    results = dict(zip(jobs, _run_jobs(list(jobs.values()), workers, progress, data)))
     for (kind, _), _res in results.items():
         report.computed["audio" if kind == "audio" else "phonemes"] += 1
     for st in states:
@@ -358,11 +516,209 @@ def _judge(st: _RowState, data: DataConfig, report: Report) -> bool:
             add("unknown-phones", f"phones not in the symbol table (read as UNK): {' '.join(text['unknown_phones'])}", WARNING)
     report.problems += problems
     ok = not any(p.severity == ERROR for p in problems)
-    assert not ok or audio_usable(audio, data.min_audio_seconds, data.max_audio_seconds)
+    assert not ok or _audio_usable(audio, data.min_audio_seconds, data.max_audio_seconds)
     return ok
 
 
+def _audio_usable(audio: dict[str, Any], min_seconds: float, max_seconds: float) -> bool:
+    """The one rule for "these measured facts make a trainable clip" (the job and the report both use it)."""
+    if audio.get("error") or audio["samples"] == 0 or audio["frames"] == 0 or audio["peak"] < SILENCE_PEAK:
+        return False
+    return min_seconds <= audio["samples"] / audio["sampling_rate"] <= max_seconds
+
+
+def _run_jobs(jobs: list[_Job], workers: int, progress: bool, data: DataConfig) -> list[dict[str, Any]]:
+    if not jobs:
+        return []
+    from tqdm import tqdm
+
+    # Skip the expensive STFT for clips that will be rejected anyway: the worker measures first.
+    limits = (data.min_audio_seconds, data.max_audio_seconds)
+    bar = dict(total=len(jobs), desc="preprocess", unit="item", disable=not progress)
+    if workers <= 1 or len(jobs) < PARALLEL_MIN_JOBS:
+        return [_do_job(job, limits) for job in tqdm(jobs, **bar)]
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_worker_init) as pool:
+        chunk = max(1, min(16, len(jobs) // (4 * workers)))
+        return list(tqdm(pool.map(_do_job, jobs, [limits] * len(jobs), chunksize=chunk), **bar))
+
+
+def _worker_init() -> None:
+    import torch
+
+    torch.set_num_threads(1)
+
+
+def _do_job(job: _Job, limits: tuple[float, float]) -> dict[str, Any]:
+    return _audio_job(job, limits) if job.kind == "audio" else _text_job(job)
+
+
+def _audio_job(job: _Job, limits: tuple[float, float]) -> dict[str, Any]:
+    import torch
+
+    from melo.audio import load_audio, spectrogram
+
+    cache_dir = Path(job.cache_dir)
+    meta: dict[str, Any] = {"hop_length": job.hop_length, "sampling_rate": job.sampling_rate}
+    try:
+        clip = load_audio(job.wav, job.sampling_rate)
+    except (RuntimeError, ValueError, OSError) as e:  # soundfile raises LibsndfileError (a RuntimeError)
+        meta["error"] = str(e).splitlines()[0] if str(e) else type(e).__name__
+        write_json_atomic(C.shard_path(cache_dir, "audio", job.key, ".json"), meta)
+        return meta
+    samples = clip.samples
+    peak = float(np.abs(samples).max()) if samples.size else 0.0
+    frames = samples.shape[0] // job.hop_length
+    meta.update(
+        samples=int(samples.shape[0]),
+        frames=int(frames),
+        original_sample_rate=int(clip.original_sample_rate),
+        channels=int(clip.original_channels),
+        peak=peak,
+        clipped_fraction=float(np.mean(np.abs(samples) >= CLIP_LEVEL)) if samples.size else 0.0,
+    )
+    if not np.isfinite(samples).all():
+        meta["error"] = "non-finite samples (NaN or infinity)"
+    if _audio_usable(meta, *limits):
+        wav16 = np.round(np.clip(samples[: frames * job.hop_length], -1.0, 1.0) * 32767.0).astype(np.int16)
+        wav = torch.from_numpy(wav16.astype(np.float32) / 32768.0)
+        spec = spectrogram(wav, job.filter_length, job.hop_length, job.win_length)[0]  # (F, frames)
+        if spec.shape[-1] != frames:  # only for STFT settings with odd (n_fft - hop)
+            frames = min(frames, int(spec.shape[-1]))
+            spec, wav16 = spec[:, :frames], wav16[: frames * job.hop_length]
+            meta["frames"] = frames
+        spec16 = spec.numpy().astype(np.float16)
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as f:
+                np.savez(f, wav=wav16, spec=spec16)
+
+        atomic_write(C.shard_path(cache_dir, "audio", job.key, ".npz"), write)
+    write_json_atomic(C.shard_path(cache_dir, "audio", job.key, ".json"), meta)
+    return meta
+
+
+def _text_job(job: _Job) -> dict[str, Any]:
+    from melo.text import NothingToPronounceError, phonemize
+    from melo.text.sequence import to_sequence
+    from melo.text.symbols import DEFAULT_TABLE
+
+    path = C.shard_path(Path(job.cache_dir), "phonemes", job.key, ".json")
+    try:
+        phonemes = phonemize(job.text, job.language)
+    except NothingToPronounceError as e:
+        out = {"error": f"nothing pronounceable in the text ({e})", "kind": "unpronounceable"}
+        write_json_atomic(path, out)
+        return out
+    except Exception as e:  # noqa: BLE001 -- a frontend bug on one row is reported, not fatal; not cached
+        logger.debug("text frontend failed on %r", job.text, exc_info=True)
+        return {"error": f"text frontend failed: {type(e).__name__}: {e}", "kind": "frontend-error", "retry": True}
+    seq = to_sequence(phonemes, DEFAULT_TABLE, add_blank=job.add_blank)
+    out = {
+        "phonemes": _phonemes_to_dict(phonemes),
+        "phone_ids": seq.phone_ids.tolist(),
+        "tone_ids": seq.tone_ids.tolist(),
+        "language_ids": seq.language_ids.tolist(),
+        "dropped": list(phonemes.dropped),
+        "unknown_phones": sorted({p for p in phonemes.phones if p not in DEFAULT_TABLE}),
+    }
+    write_json_atomic(path, out)
+    return out
+
+
+def _phonemes_to_dict(p: Any) -> dict[str, Any]:
+    return {
+        "text": p.text,
+        "normalized": p.normalized,
+        "segments": [[s.language, s.start, s.end, s.text] for s in p.segments],
+        "phones": list(p.phones),
+        "tones": list(p.tones),
+        "languages": list(p.languages),
+        "word_spans": [list(s) for s in p.word_spans],
+        "dropped": list(p.dropped),
+    }
+
+
+def phonemes_from_dict(d: dict[str, Any]) -> Any:
+    from melo.text.types import Phonemes, Segment
+
+    return Phonemes(
+        text=d["text"],
+        normalized=d["normalized"],
+        segments=tuple(Segment(language=s[0], start=s[1], end=s[2], text=s[3]) for s in d["segments"]),
+        phones=tuple(d["phones"]),
+        tones=tuple(d["tones"]),
+        languages=tuple(d["languages"]),
+        word_spans=tuple(tuple(s) for s in d["word_spans"]),  # type: ignore[misc]
+        dropped=tuple(d["dropped"]),
+    )
+
+
 # -- features -------------------------------------------------------------------------------------
+
+
+def _fill_features(
+    good: list[_RowState], data: DataConfig, bert_channels: int, cache_dir: Path, device: str, progress: bool, report: Report
+) -> None:
+    if not good:
+        return
+    from melo.features import FeatureExtractor, ModelUnavailableError, feature_fingerprint
+
+    try:
+        # The fingerprint needs the model's files, not the model: loading waits until there is work.
+        fingerprint = feature_fingerprint(data.bert_model, data.bert_layer, data.bert_precision)  # type: ignore[arg-type]
+    except ModelUnavailableError as e:
+        raise DataError(f"text encoder data.bert_model={data.bert_model!r} is unavailable: {e}") from e
+    todo: dict[str, _RowState] = {}
+    for st in good:
+        assert st.phoneme_key is not None
+        st.feature_key = C.feature_key(st.phoneme_key, fingerprint, data.bert_model, data.bert_layer, data.add_blank)
+        if st.feature_key in todo:
+            continue
+        if C.shard_path(cache_dir, "features", st.feature_key, ".npy").exists():
+            report.reused["features"] += 1
+        else:
+            todo[st.feature_key] = st
+    if not todo:
+        return
+    try:
+        extractor = FeatureExtractor.from_config(data, device=device, precision=data.bert_precision)  # type: ignore[arg-type]
+    except ModelUnavailableError as e:
+        raise DataError(f"text encoder data.bert_model={data.bert_model!r} is unavailable: {e}") from e
+    except ValueError as e:  # e.g. int8 (CPU-only dynamic quantisation) asked for on CUDA
+        raise DataError(f"data.bert_precision={data.bert_precision!r} on device {device!r}: {e}") from e
+    if extractor.hidden_size != bert_channels:
+        raise DataError(
+            f"data.bert_model {data.bert_model!r} has hidden size {extractor.hidden_size} "
+            f"but model.bert_channels is {bert_channels}; they must be equal"
+        )
+    assert extractor.fingerprint() == fingerprint
+    from tqdm import tqdm
+
+    pending = list(todo.items())
+    with tqdm(total=len(pending), desc="features", unit="row", disable=not progress) as bar:
+        for start in range(0, len(pending), FEATURE_CHUNK):
+            chunk = pending[start : start + FEATURE_CHUNK]
+            phonemes = [phonemes_from_dict(st.text["phonemes"]) for _, st in chunk]  # type: ignore[index]
+            feats = extractor.extract_batch(phonemes, add_blank=data.add_blank)
+            for (key, st), feat in zip(chunk, feats):
+                n = len(st.text["phone_ids"])  # type: ignore[index]
+                if tuple(feat.shape) != (extractor.hidden_size, n):
+                    raise DataError(
+                        f"{st.row.filelist}:{st.row.line}: feature extractor returned shape {tuple(feat.shape)}, "
+                        f"expected ({extractor.hidden_size}, {n})"
+                    )
+                arr = feat.detach().cpu().numpy().astype(np.float16)
+                atomic_write(C.shard_path(cache_dir, "features", key, ".npy"), lambda tmp, a=arr: _save_npy(tmp, a))
+                report.computed["features"] += 1
+            bar.update(len(chunk))
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    with open(path, "wb") as f:
+        np.save(f, array)
 
 
 # -- helpers --------------------------------------------------------------------------------------
@@ -380,4 +736,18 @@ def _read_json(path: Path) -> dict[str, Any] | None:
         logger.warning("%s: unreadable cache entry; recomputing it", path)
         return None
 
+
+def _json_bytes(obj: Any) -> bytes:
+    return (json.dumps(obj, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def _write_report(cache_dir: Path, report: Report) -> list[str]:
+    wrote = []
+    text_path, json_path = cache_dir / "report.txt", cache_dir / "report.json"
+    body = "\n".join(str(p) for p in report.problems) + "\n"
+    if write_if_changed(text_path, body.encode("utf-8")):
+        wrote.append(str(text_path))
+    if write_if_changed(json_path, _json_bytes(report.to_json())):
+        wrote.append(str(json_path))
+    return wrote
 

@@ -27,8 +27,7 @@ logger = logging.getLogger(__name__)
 
 def prepare_data(config: Config, workers: int, dist_ctx: Distributed) -> "PreparedData":
     """The prepared data (its config has ``spk2id`` filled in), preprocessing first where needed."""
-    from melo.data import DataError
-    from melo.data.preprocess import is_fresh, prepare
+    from melo.data.preprocess import DataError, is_fresh, prepare
 
     device = str(dist_ctx.device)
     prepared = None
