@@ -96,7 +96,7 @@ def main() -> None:
     lines += [
         f"- Tiled vs untiled output at 150 frames: relative difference {err:.1e} (0: bit-identical; each output is the "
         "same sum either way). Both agree with the fp32 module to ~0.5% in bf16 and to float rounding in fp32 "
-        "(tests/test_fast_decoder.py).",
+        "(tests/test_packed_decoder.py).",
     ]
     text = "\n".join(lines) + "\n"
     out = ROOT / "benchmarks" / "results" / "decoder_lengths.md"

@@ -197,6 +197,11 @@ class TTS:
 
     # -- properties -------------------------------------------------------------------------
     @property
+    def model(self) -> Any:
+        """The generator (weight norm folded, frozen) that :attr:`engine` synthesises with."""
+        return self.engine.model
+
+    @property
     def sample_rate(self) -> int:
         return self.config.data.sampling_rate
 
@@ -239,10 +244,12 @@ class TTS:
         return ", ".join(f"{name}={i}" for name, i in self._speakers.items()) or "(no names stored)"
 
     def _sentence_audio(
-        self, sentence: str, speaker: int, language: str | None, speed: float, sdp_ratio: float, noise_scale: float, noise_scale_w: float
+        self, sentence: str, speaker: int, language: str | None, speed: float, sdp_ratio: float, noise_scale: float, noise_scale_w: float,
+        paragraph: str | None = None,
     ) -> np.ndarray:
         t0 = time.perf_counter()
-        phonemes = phonemize(sentence, language=language)
+        phonemes = phonemize(sentence, language=language, context=paragraph,  # context: kanji-only sentences
+                             korean_coda_classes=self.config.data.korean_coda_classes)
         seq = to_sequence(phonemes, self.symbols, add_blank=self.config.data.add_blank)
         t1 = time.perf_counter()
         bert = self.features(phonemes, add_blank=self.config.data.add_blank)
@@ -303,7 +310,7 @@ class TTS:
         spoken = 0
         for i, sentence in enumerate(sentences):
             try:
-                audio = self._sentence_audio(sentence, speaker, language, speed, sdp_ratio, noise_scale, noise_scale_w)
+                audio = self._sentence_audio(sentence, speaker, language, speed, sdp_ratio, noise_scale, noise_scale_w, text)
             except NothingToPronounceError as e:  # e.g. a sentence of emoji only: say so, keep the rest
                 logger.warning("skipping sentence %d (%r): %s", i + 1, sentence, e)
                 continue

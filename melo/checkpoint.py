@@ -48,6 +48,7 @@ __all__ = [
     "CheckpointError",
     "CheckpointNotFoundError",
     "CheckpointSet",
+    "BEST_NAME",
     "LATEST_NAME",
     "atomic_save",
     "capture_rng_state",
@@ -64,6 +65,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 LATEST_NAME = "G_latest.pth"
+BEST_NAME = "G_best.pth"
+"""The generator with the best ``train.best_metric`` so far; the same layout as ``G_latest.pth`` plus ``best``."""
 KINDS = ("G", "D", "optimizer")
 FORMAT_VERSION = 1
 _STEP_FILE = re.compile(r"^(G|D|optimizer)_(\d+)\.pth$")
@@ -122,21 +125,25 @@ def save_latest(
     config: dict[str, Any],
     symbols: dict[str, Any],
     spk2id: dict[str, int],
+    *,
+    name: str = LATEST_NAME,
+    best: dict[str, Any] | None = None,
 ) -> Path:
-    """Write ``G_latest.pth``: what inference needs (weights, resolved config, symbols, speakers)."""
-    path = Path(ckpt_dir) / LATEST_NAME
-    atomic_save(
-        {
-            "format": "melo-G-latest",
-            "version": FORMAT_VERSION,
-            "step": step,
-            "generator": generator,
-            "config": config,
-            "symbols": symbols,
-            "spk2id": dict(spk2id),
-        },
-        path,
-    )
+    """Write ``G_latest.pth`` (or ``name``, e.g. :data:`BEST_NAME`): what inference needs (weights, resolved
+    config, symbols, speakers); ``best`` (``{"metric", "value", "step"}``) says why a ``G_best.pth`` was kept."""
+    path = Path(ckpt_dir) / name
+    payload = {
+        "format": "melo-G-latest",
+        "version": FORMAT_VERSION,
+        "step": step,
+        "generator": generator,
+        "config": config,
+        "symbols": symbols,
+        "spk2id": dict(spk2id),
+    }
+    if best is not None:
+        payload["best"] = dict(best)
+    atomic_save(payload, path)
     return path
 
 

@@ -25,14 +25,32 @@ __all__ = [
     "Config",
     "ConfigError",
     "DataConfig",
+    "GeneratorGroup",
     "ModelConfig",
     "TrainConfig",
     "load_config",
 ]
 
 
+EVAL_METRIC_GROUPS = ("acoustic", "identification", "asr", "speaker", "dnsmos")
+"""The metric groups of :mod:`melo.eval` (its ``ALL_METRICS``; a test keeps them equal)."""
+BEST_METRICS: dict[str, str | None] = {
+    "mcd_db": "acoustic", "f0_rmse_cents": "acoustic", "voicing_error": "acoustic", "duration_ratio": "acoustic",
+    "id_accuracy": "identification", "wer": "asr", "asr_id_accuracy": "asr", "speaker_similarity": "speaker",
+    "speaker_similarity_cross_lingual": "speaker", "dnsmos_sig": "dnsmos", "dnsmos_bak": "dnsmos",
+    "dnsmos_ovrl": "dnsmos", "val_mel_l1": None,
+}
+"""Scores ``train.best_metric`` may name, with the metric group that produces each (``val_mel_l1``: validation)."""
+
+
 class ConfigError(ValueError):
     """A config file or value is invalid; the message names the key and the file."""
+
+
+GeneratorGroup = Literal["text_embeddings", "text_encoder", "duration_predictors", "flow", "posterior_encoder",
+                         "decoder", "speakers"]
+"""The generator's parameter groups (``train.freeze``, the load report); :mod:`melo.init.layout` says which
+parameters belong to which."""
 
 
 @dataclass(frozen=True)
@@ -74,9 +92,58 @@ class TrainConfig:
     num_workers: int = 2
     """DataLoader worker processes per rank."""
     pretrained_G: str | None = None
-    """Optional generator checkpoint to initialise from (shape mismatches are reported)."""
+    """The older name of ``init_from`` (setting both is an error)."""
     pretrained_D: str | None = None
-    """Optional discriminator checkpoint to initialise from."""
+    """The older name of ``init_from_D`` (setting both is an error)."""
+    init_from: str | None = None
+    """Start the generator from these weights instead of random ones (fresh runs only; ``--resume`` continues
+    from the run's own checkpoints): one of our ``G_*.pth`` / ``G_latest.pth`` (or a generator-only export of the
+    same layout), a MeloTTS ``checkpoint.pth`` / ``G_*.pth`` (its ``config.json`` beside it names the speakers),
+    a folder holding one of those, or a MeloTTS Hugging Face repo id such as ``myshell-ai/MeloTTS-Korean``.
+    Every tensor is mapped by name, embedding rows by symbol, tone, language and speaker name; a load report
+    per parameter group is logged and written to ``init_report.txt`` beside the checkpoints (see
+    :mod:`melo.init`)."""
+    init_from_D: str | None = None
+    """Start the discriminators from: one of our ``D_*.pth`` (both discriminators) or a MeloTTS ``D_*.pth``
+    (the waveform discriminators)."""
+    init_from_DUR: str | None = None
+    """Start the duration discriminator from a MeloTTS ``DUR_*.pth`` (ours are inside our ``D_*.pth``)."""
+    init_min_fraction: float = 0.5
+    """Refuse to train when less than this fraction of a network's parameters came from its ``init_from*``
+    source (a source that loads nothing is always refused): a pretrained name on random weights is an error,
+    not a warning."""
+    init_speaker_map: dict[str, str] = field(default_factory=dict)
+    """This run's speaker -> the source's speaker whose embedding row it starts from, e.g. ``{"myvoice": "KR"}``
+    from ``myshell-ai/MeloTTS-Korean``. Other speakers take the row of the source speaker with the same name,
+    or start fresh. A source without speaker names names them by id (``"0"``, ``"1"``, ...)."""
+    allow_shape_mismatch: bool = False
+    """With ``init_from*``: a tensor whose shape differs from the source's (other than the embedding tables,
+    whose rows move by name) is an error, unless this is true; then it starts fresh and the report says so."""
+    freeze: tuple[GeneratorGroup, ...] = ()
+    """Generator parameter groups that keep their initial weights: they are left out of the optimizer and stay
+    bit-identical. Needs ``init_from`` (frozen random weights would stay random). Groups: ``text_embeddings``
+    (phone, tone, language embeddings and the bge-m3 projection), ``text_encoder``, ``duration_predictors``,
+    ``flow``, ``posterior_encoder``, ``decoder``, ``speakers`` (the speaker embedding table)."""
+    eval_utterances: int = 16
+    """Validation lines synthesised from their text at every evaluation and scored against their own recordings
+    (:mod:`melo.train.speech_eval`), taken from each language in turn; 0 turns this off."""
+    eval_metrics: tuple[str, ...] = ("acoustic", "identification")
+    """:mod:`melo.eval` metric groups of that evaluation: ``acoustic``, ``identification`` (core install), ``asr``,
+    ``speaker``, ``dnsmos`` (``pip install -r requirements-eval.txt``)."""
+    best_metric: str | None = "mcd_db"
+    """Keep ``G_best.pth``, the generator with the best value of this score so far: an evaluation score
+    (``mcd_db``, ``f0_rmse_cents``, ``voicing_error``, ``duration_ratio``, ``id_accuracy``, ``wer``,
+    ``asr_id_accuracy``, ``speaker_similarity``, ``dnsmos_ovrl``, ...) or ``val_mel_l1``; null keeps none."""
+
+    @property
+    def generator_init(self) -> str | None:
+        """``init_from`` or its older name ``pretrained_G``."""
+        return self.init_from or self.pretrained_G
+
+    @property
+    def discriminator_init(self) -> str | None:
+        """``init_from_D`` or its older name ``pretrained_D``."""
+        return self.init_from_D or self.pretrained_D
 
     def __post_init__(self) -> None:
         _check(self.log_interval > 0, "train.log_interval", "must be > 0")
@@ -90,6 +157,28 @@ class TrainConfig:
         _check(self.keep_ckpts >= 0, "train.keep_ckpts", "must be >= 0 (0 keeps all)")
         _check(self.num_workers >= 0, "train.num_workers", "must be >= 0")
         _check(self.grad_clip_norm is None or self.grad_clip_norm > 0, "train.grad_clip_norm", "must be > 0 or null")
+        _check(not (self.init_from and self.pretrained_G), "train.pretrained_G",
+               "is the older name of train.init_from; set only one of them")
+        _check(not (self.init_from_D and self.pretrained_D), "train.pretrained_D",
+               "is the older name of train.init_from_D; set only one of them")
+        _check(0 <= self.init_min_fraction <= 1, "train.init_min_fraction", "must be in [0, 1]")
+        _check(not self.init_speaker_map or self.generator_init is not None, "train.init_speaker_map",
+               "needs train.init_from (the source whose speakers it names)")
+        _check(len(set(self.freeze)) == len(self.freeze), "train.freeze", "lists a group twice")
+        _check(not self.freeze or self.generator_init is not None, "train.freeze",
+               "needs train.init_from: frozen randomly initialised weights would stay random")
+        _check(len(self.freeze) < len(typing.get_args(GeneratorGroup)), "train.freeze",
+               "freezes every generator group: nothing would be trained")
+        _check(self.eval_utterances >= 0, "train.eval_utterances", "must be >= 0 (0 turns speech evaluation off)")
+        unknown = [m for m in self.eval_metrics if m not in EVAL_METRIC_GROUPS]
+        _check(not unknown, "train.eval_metrics", f"unknown metric group(s) {unknown}; known: {', '.join(EVAL_METRIC_GROUPS)}")
+        if self.best_metric is not None:
+            _check(self.best_metric in BEST_METRICS, "train.best_metric",
+                   f"unknown score {self.best_metric!r}; known: {', '.join(BEST_METRICS)} (or null)")
+            group = BEST_METRICS[self.best_metric]
+            _check(group is None or (self.eval_utterances > 0 and group in self.eval_metrics), "train.best_metric",
+                   f"{self.best_metric!r} comes from the {group!r} evaluation: add it to train.eval_metrics "
+                   f"(and keep train.eval_utterances > 0), or choose another score")
 
 
 @dataclass(frozen=True)
@@ -127,6 +216,11 @@ class DataConfig:
     """Precision of the text encoder while preprocessing: ``fp32`` (exact), ``bf16`` (CPU with bf16 units or
     CUDA; ~2x faster on CPU, ~1.3% feature error), ``int8`` (CPU only; ~3.5x faster, ~5% error on random
     weights) or ``fp16`` (CUDA). Part of the feature-cache key. See benchmarks/results/features.md."""
+    korean_coda_classes: bool = False
+    """Follow each neutralised Korean coda with its class symbol (``melo.text.kr_codas``: 옷 ᆺ ᆮ̚), so codas
+    that sound alike share what is learnt. Changes the phone sequences: a model is trained and used with one
+    setting. Off by default: on a Korean sample the rare coda letters it would help were 0.8% of the
+    neutralised codas, for +14% Korean phones (benchmarks/results/frontend_korean_codas.md)."""
     min_audio_seconds: float = 0.3
     """Clips shorter than this are reported and left out of training."""
     max_audio_seconds: float = 30.0

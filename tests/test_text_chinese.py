@@ -58,7 +58,7 @@ def test_sentence_with_third_tone_sandhi_and_punctuation() -> None:
         ("好不好", [("好不好", "h3 ao3 b5 u5 h3 ao3")]),  # V不V -> neutral
         ("差不多", [("差不多", "ch4 a4 b5 u5 d1 uo1")]),  # pypinyin's neutral kept
         ("小老虎", [("小老虎", "x3 iao3 l2 ao2 h3 u3")]),  # 1+2 structure: 3 2 3
-        ("我很好", [("我", "w2 uo2"), ("很", "h2 en2"), ("好", "h3 ao3")]),  # across words, 1+1+1: 2 2 3
+        ("我很好", [("我", "w3 uo3"), ("很", "h2 en2"), ("好", "h3 ao3")]),  # across words, right to left: 3 2 3
         ("买水果", [("买", "m3 ai3"), ("水果", "sh2 ui2 g3 uo3")]),  # across words, 1+2: 3 2 3
         ("我们吧", [("我们", "w3 uo3 m5 en5"), ("吧", "b5 a5")]),  # neutral tones from pypinyin
     ],
@@ -118,7 +118,7 @@ def test_erhua_suffix_is_a_neutral_er() -> None:
         ("共1,000,000人", "共一百万人"),
         ("2000人", "两千人"),
         ("第1名", "第一名"),
-        ("电话13812345678", "电话一三八一二三四五六七八"),
+        ("电话13812345678", "电话幺三八,幺二三四,五六七八"),  # a mobile number: 1 is 幺
         ("3/4", "四分之三"),
         ("20~30岁", "二十到三十岁"),
         ("A&B+C@D", "A和B加C艾特D"),
@@ -132,7 +132,7 @@ def test_normalize(text: str, expected: str) -> None:
 
 def test_numbers_reach_phones() -> None:
     assert _words("1999年") == [("一九九九年", "y1 i1 j2 iu2 j2 iu2 j3 iu3 n2 ian2")]
-    assert _words("1.85米") == [("一点", "y1 i1 d3 ian3"), ("八五", "b1 a1 w3 u3"), ("米", "m3 i3")]
+    assert _words("1.85米") == [("一点", "y1 i1 d3 ian3"), ("八五", "b1 a1 w2 u2"), ("米", "m3 i3")]  # 五米: 2 3
     assert _words("50%") == [("百分之五十", "b3 ai3 f1 en1 zh1 ir1 w3 u3 sh2 ir2")]
 
 

@@ -63,7 +63,9 @@ def test_kanji_with_kana_is_japanese_not_chinese():
 
 def test_japanese_tag_reads_kanji_only_text_as_japanese():
     assert [s.language for s in phonemize("東京", language="JP").segments] == ["JP"]
-    assert [s.language for s in phonemize("東京").segments] == ["ZH"]
+    assert [s.language for s in phonemize("東京").segments] == ["JP"]  # 東 is not Simplified Chinese
+    assert [s.language for s in phonemize("中国人").segments] == ["ZH"]  # shared characters: the tie goes to ZH
+    assert [s.language for s in phonemize("中国人", language="JP").segments] == ["JP"]  # unless the tag says JP
 
 
 SENTENCES = [

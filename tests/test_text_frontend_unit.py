@@ -13,7 +13,8 @@ from melo.text.types import Word
 
 def _fake_backend(lang):
     mod = types.SimpleNamespace()
-    mod.normalize = lambda text: text.replace("1", " one ").strip()
+    one = {"KR": " 일 ", "EN": " one ", "ZH": "一", "JP": "一"}[lang]
+    mod.normalize = lambda text: text.replace("1", one).strip()
     def g2p(text):
         words = []
         for m in re.finditer(r"\w+|[!?…,.'-]", text):
@@ -32,7 +33,7 @@ def fake(monkeypatch):
 def test_spans_point_into_normalized_text(fake):
     ph = phonemize("오늘 meeting은 1시에")
     assert [s.language for s in ph.segments] == ["KR", "EN", "KR"]
-    assert ph.normalized == "오늘 meeting은 one 시에"
+    assert ph.normalized == "오늘 meeting은 일 시에"
     for (a, b), lang in zip(ph.word_spans, ph.languages):
         assert 0 <= a < b <= len(ph.normalized)
         seg = next(s for s in ph.segments if s.start <= a and b <= s.end)

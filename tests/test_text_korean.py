@@ -89,7 +89,7 @@ def test_eojeol_and_punctuation_words():
         ("영하 -5도", "영하 마이너스 오 도"),
         ("A&B", "A 앤드 B"),
         ("5kg이에요", "오 킬로그램이에요"),
-        ("-5°C", "마이너스 오 도"),
+        ("-5°C", "영하 오 도"),  # a temperature below zero
         ("3 meetings", "삼 meetings"),  # a word that starts like a unit is not one
         ("1+1", "일 플러스 일"),
         ("안녕하세요", "안녕하세요"),

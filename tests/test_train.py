@@ -335,12 +335,79 @@ def test_pretrained_init_loads_matching_tensors_and_reports_mismatches(workspace
     config = workspace / "pretrained.json"
     config.write_text(json.dumps(raw), encoding="utf-8")
     assert _train(workspace, "pretrained", "--max-steps", "1", config=config) == 0
-    assert "emb_g.weight: checkpoint (8, 16) vs model (16, 16)" in caplog.text
+    assert "emb_g.weight (4 rows by speaker name)" in caplog.text  # the speaker table grew: rows by name
     ref = _ckpt(workspace, uninterrupted, "G", 4)["generator"]
     trained = _ckpt(workspace, "pretrained", "G", 1)["generator"]
     # one AdamW step moves each weight by at most ~lr from the pretrained value
     close = [k for k in ref if k != "emb_g.weight" and (trained[k].float() - ref[k].float()).abs().max() < 1e-3]
     assert len(close) == len(ref) - 1
+
+
+def test_init_from_our_checkpoint_with_two_more_speakers_and_a_grown_symbol_table(workspace: Path, uninterrupted: str
+                                                                                   ) -> None:
+    """The base was trained with an older symbol table (here: five symbols fewer, in another order) and four
+    speakers; the new run has the full table and two more speakers. Rows move by name and training runs."""
+    from melo.text.symbols import DEFAULT_TABLE, SymbolTable
+
+    latest = ck.load_checkpoint_file(workspace / "checkpoints" / uninterrupted / ck.LATEST_NAME)
+    old_symbols = ("_", *reversed(DEFAULT_TABLE.symbols[1:-5]))
+    old_table = SymbolTable(old_symbols, DEFAULT_TABLE.languages, dict(DEFAULT_TABLE.num_tones))
+    emb = latest["generator"]["enc_p.emb.weight"]
+    latest["generator"]["enc_p.emb.weight"] = emb[[DEFAULT_TABLE.symbol_id(s) for s in old_symbols]]
+    latest["symbols"] = old_table.to_dict()
+    base = workspace / "older_base"
+    ck.save_latest(base, latest["step"], latest["generator"], latest["config"], latest["symbols"], latest["spk2id"])
+
+    corpus = workspace / "corpus"
+    lines = (corpus / "train_list.txt").read_text(encoding="utf-8").splitlines()
+    renamed = {"alice": "erin", "bruno": "frank"}  # every other line of two speakers goes to a new speaker
+    seen: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        wav, text, speaker, *lang = line.split("|")
+        seen[speaker] = seen.get(speaker, 0) + 1
+        if speaker in renamed and seen[speaker] % 2 == 0:
+            lines[i] = "|".join([wav, text, renamed[speaker], *lang])
+    (corpus / "train_more_speakers.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    raw = json.loads((workspace / "tiny.json").read_text(encoding="utf-8"))
+    raw["data"]["training_files"] = str(corpus / "train_more_speakers.txt")
+    raw["train"].update(init_from=str(base / ck.LATEST_NAME), eval_interval=1000)
+    config = workspace / "grown.json"
+    config.write_text(json.dumps(raw), encoding="utf-8")
+
+    assert _train(workspace, "grown", "--max-steps", "1", config=config) == 0
+    report = (workspace / "checkpoints" / "grown" / "init_report.txt").read_text(encoding="utf-8")
+    assert "4 rows by speaker name; fresh: erin frank" in report
+    assert "195 rows by symbol name; fresh: py ry ts ty fy" in report
+    trained = _ckpt(workspace, "grown", "G", 1)["generator"]
+    spk2id = json.loads((workspace / "checkpoints" / "grown" / "config.json").read_text(encoding="utf-8"))["data"]["spk2id"]
+    for name, row in latest["spk2id"].items():  # one AdamW step moves a weight by about lr at most
+        moved = (trained["emb_g.weight"][spk2id[name]] - latest["generator"]["emb_g.weight"][row]).abs()
+        assert float(moved.max()) < 1e-3, name
+    for symbol in ("ᄀ", "AA", "a", "ɴ"):
+        moved = trained["enc_p.emb.weight"][DEFAULT_TABLE.symbol_id(symbol)] - emb[DEFAULT_TABLE.symbol_id(symbol)]
+        assert float(moved.abs().max()) < 1e-3, symbol
+
+
+def test_freeze_keeps_groups_bit_identical_and_out_of_the_optimizer(workspace: Path, uninterrupted: str,
+                                                                    caplog: pytest.LogCaptureFixture) -> None:
+    """From G_4.pth / D_4.pth (names from the run's config.json and symbols.json beside them), decoder and flow
+    frozen: after two steps they are bit-identical to the source and the generator's optimizer never saw them."""
+    folder = workspace / "checkpoints" / uninterrupted
+    config = _config(workspace, "frozen", init_from=str(folder / "G_4.pth"), init_from_D=str(folder / "D_4.pth"),
+                     freeze=["decoder", "flow"], eval_interval=1000)
+    assert _train(workspace, "frozen", "--max-steps", "2", config=config) == 0
+    source, trained = _ckpt(workspace, uninterrupted, "G", 4)["generator"], _ckpt(workspace, "frozen", "G", 2)["generator"]
+    frozen = [k for k in source if k.startswith(("dec.", "flow."))]
+    assert frozen and all(torch.equal(trained[k], source[k]) for k in frozen)
+    assert not torch.equal(trained["enc_p.encoder.attn_layers.0.conv_q.weight"],
+                           source["enc_p.encoder.attn_layers.0.conv_q.weight"])
+    optimizer = _ckpt(workspace, "frozen", "optimizer", 2)["training"]["optimizers"]["G"]
+    assert len(optimizer["param_groups"][0]["params"]) == len(source) - len(frozen)
+    assert len(optimizer["state"]) == len(source) - len(frozen)
+
+    thawed = _config(workspace, "thawed", init_from=str(folder / "G_4.pth"), freeze=["decoder"], eval_interval=1000)
+    assert _train(workspace, "frozen", "--resume", "--max-steps", "3", config=thawed) == 2
+    assert "the G optimizer state does not fit this run" in caplog.text and "train.freeze changed" in caplog.text
 
 
 def test_validation_mel_loss_falls(workspace: Path) -> None:

@@ -61,12 +61,15 @@ def audio_key(wav_hash: str, sampling_rate: int, filter_length: int, hop_length:
     )
 
 
-def phoneme_key(text: str, language: str | None, symbols_fingerprint: str, add_blank: bool) -> str:
-    """Phonemes depend on the text, the tag, the symbol table and the frontend's own version."""
+def phoneme_key(
+    text: str, language: str | None, symbols_fingerprint: str, add_blank: bool, korean_coda_classes: bool = False
+) -> str:
+    """Phonemes depend on the text, the tag, the symbol table, the frontend's own version and its options."""
     from melo.text.frontend import FRONTEND_VERSION
 
     return hash_fields(
-        "phonemes", text=text, language=language, symbols=symbols_fingerprint, add_blank=add_blank, frontend=FRONTEND_VERSION
+        "phonemes", text=text, language=language, symbols=symbols_fingerprint, add_blank=add_blank, frontend=FRONTEND_VERSION,
+        korean_coda_classes=korean_coda_classes,
     )
 
 

@@ -419,6 +419,7 @@ class _Job:
     hop_length: int = 0
     win_length: int = 0
     add_blank: bool = True
+    korean_coda_classes: bool = False
 
 
 def _measure_rows(
@@ -431,14 +432,15 @@ def _measure_rows(
     jobs: dict[tuple[str, str], _Job] = {}
     for st in states:
         row = st.row
-        st.phoneme_key = C.phoneme_key(row.text, row.language, symbols, data.add_blank)
+        st.phoneme_key = C.phoneme_key(row.text, row.language, symbols, data.add_blank, data.korean_coda_classes)
         text_json = C.shard_path(cache_dir, "phonemes", st.phoneme_key, ".json")
         if ("text", st.phoneme_key) not in jobs:
             if text_json.exists():
                 st.text = _read_json(text_json)
             if st.text is None or "retry" in st.text:
                 jobs[("text", st.phoneme_key)] = _Job("text", st.phoneme_key, str(cache_dir), text=row.text,
-                                                       language=row.language, add_blank=data.add_blank)
+                                                       language=row.language, add_blank=data.add_blank,
+                                                       korean_coda_classes=data.korean_coda_classes)
             else:
                 report.reused["phonemes"] += 1
         try:
@@ -607,7 +609,7 @@ def _text_job(job: _Job) -> dict[str, Any]:
 
     path = C.shard_path(Path(job.cache_dir), "phonemes", job.key, ".json")
     try:
-        phonemes = phonemize(job.text, job.language)
+        phonemes = phonemize(job.text, job.language, korean_coda_classes=job.korean_coda_classes)
     except NothingToPronounceError as e:
         out = {"error": f"nothing pronounceable in the text ({e})", "kind": "unpronounceable"}
         write_json_atomic(path, out)

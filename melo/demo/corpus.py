@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["CorpusInfo", "build_corpus", "main"]
+__all__ = ["SPEAKERS", "CorpusInfo", "Speaker", "build_corpus", "espeak_text", "main", "speak"]
 
 logger = logging.getLogger(__name__)
 
@@ -225,18 +225,20 @@ def _stretches(text: str, base_language: str) -> list[tuple[str, str]]:
 
 def _voice_line(exe: str, line: Line, speaker: Speaker, tmp: Path) -> np.ndarray:
     if line.voice_language != "MIXED":
-        return _speak(exe, line.voice_language, _espeak_text(line.voice_language, line.text), speaker, tmp)
+        return speak(exe, line.voice_language, espeak_text(line.voice_language, line.text), speaker, tmp)
     base = "ZH" if re.search(r"[\u4e00-\u9fff]", line.text) else "KR"
     gap = np.zeros(int(GAP_SECONDS * SAMPLE_RATE), dtype=np.float32)
     parts: list[np.ndarray] = []
     for lang, stretch in _stretches(line.text, base):
         if parts:
             parts.append(gap)
-        parts.append(_speak(exe, lang, _espeak_text(lang, stretch), speaker, tmp))
+        parts.append(speak(exe, lang, espeak_text(lang, stretch), speaker, tmp))
     return np.concatenate(parts)
 
 
-def _espeak_text(language: str, text: str) -> str:
+def espeak_text(language: str, text: str, reading: str | None = None) -> str:
+    """What espeak-ng is given for ``text``: pinyin syllables (ZH), the kana ``reading`` (JP; the demo's
+    Japanese lines carry their own), else the text."""
     if language == "ZH":
         from pypinyin import Style, lazy_pinyin
 
@@ -244,6 +246,8 @@ def _espeak_text(language: str, text: str) -> str:
         joined = " ".join(s.strip() for s in syllables if s.strip())
         return joined.translate(str.maketrans({"，": ",", "。": ".", "？": "?", "！": "!"}))
     if language == "JP":
+        if reading is not None:
+            return reading
         readings = dict(JP)
         if text not in readings:
             raise ValueError(f"no kana reading for Japanese demo line {text!r}")
@@ -251,7 +255,8 @@ def _espeak_text(language: str, text: str) -> str:
     return text
 
 
-def _speak(exe: str, language: str, text: str, speaker: Speaker, tmp: Path) -> np.ndarray:
+def speak(exe: str, language: str, text: str, speaker: Speaker, tmp: Path) -> np.ndarray:
+    """Voice ``text`` (already in espeak-ng's form, see :func:`espeak_text`) with ``speaker``; 44.1 kHz mono."""
     import soundfile as sf
     import soxr
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ModelSource",
     "ModelUnavailableError",
+    "hub_offline",
     "Precision",
     "load_encoder",
     "load_tokenizer",
@@ -59,7 +60,8 @@ def _how_to_provide(name: str) -> str:
     )
 
 
-def _offline() -> bool:
+def hub_offline() -> bool:
+    """True when the Hugging Face hub must not be reached (``HF_HUB_OFFLINE``)."""
     from huggingface_hub import constants
 
     return bool(constants.HF_HUB_OFFLINE) or os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUE
@@ -87,7 +89,7 @@ def resolve_source(name: str) -> ModelSource:
     Raises :class:`ModelUnavailableError` when it is not a folder, not in the cache, and we are
     offline; online, an uncached hub id resolves with ``path=None`` (``from_pretrained`` downloads it).
     """
-    offline = _offline()
+    offline = hub_offline()
     folder = Path(name).expanduser()
     if folder.is_dir():
         if not (folder / "config.json").is_file():

@@ -22,16 +22,19 @@ Syllable convention (``syllable_phones``):
 
 Tone sandhi (``apply_sandhi``), on pypinyin's tones:
 
-* 一: 1st tone as an ordinal (第一), inside numbers (十一, 一九九九, 三点一四, 一点八), in dates (三月一日),
-  at the end of a multi-character word (统一, 唯一) or of the run; neutral in V一V (看一看); otherwise
-  2nd before a 4th or neutral tone (一个, 一样) and 4th before tones 1-3 (一天, 一年, 一起);
-* 不: neutral in V不V (好不好); 2nd before a 4th tone (不是, 不对); otherwise 4th; a neutral tone
-  that pypinyin gives (差不多) is kept;
-* third tone: within a prosodic group -- adjacent jieba words merged left to right while the group
-  stays at most 4 syllables -- each run of consecutive 3rd tones is changed: two -> 2 3 (你好);
-  three -> 2 2 3 when the first two belong together (展览|馆) or 3 2 3 when the last two do
-  (我|很好), all-but-last -> 2 when no structure is known; four or more -> all but the last become 2;
+* 一: 1st tone as an ordinal (第一, and before 月 楼 号 线 流 年级 等奖: 一月, 一楼, 一号线, 一年级), inside
+  numbers (十一, 一九九九, 三点一四, 一点八), in dates (三月一日), at the end of a multi-character word (统一,
+  唯一) or of the run; neutral in V一V (看一看); otherwise 2nd before a 4th or neutral tone (一个, 一样)
+  and 4th before tones 1-3 (一天, 一年, 一起);
+* 不: neutral in V不V (好不好) and in the middle of a three-character word (对不起, 了不起, 看不见); 2nd
+  before a 4th tone (不是, 不对); otherwise 4th; a neutral tone that pypinyin gives (差不多) is kept;
+* third tone, over the whole run between punctuation marks: inside each jieba word first (two -> 2 3;
+  three -> 2 2 3, or 3 2 3 when the last two form a word, 小|老虎; four -> 2 3 2 3), then across word
+  boundaries from right to left (你好|你好 -> 2 3 2 3, 很|有意思 -> 很 2, 我|很|好 -> 3 2 3, 老板|好 -> 2 2 3);
 * neutral tones are the ones pypinyin gives (particles 的 了 吗, 们, some reduplications).
+
+Before sandhi, the one-character words 得 (de5/dei3/de2), 还 (hai2/huan2) and 地 (de5/di4) are read from
+their neighbours (:func:`context_readings`).
 
 Erhua: a word-final 儿 of a multi-character word (那儿, 一点儿, 玩儿), except words where 儿 is a full
 syllable (女儿, 婴儿, 孤儿, ...), is read as a reduced syllable ``er`` with the neutral tone 5. The
@@ -50,7 +53,7 @@ from dataclasses import dataclass
 from melo.text.symbols import ZH_FINALS, ZH_INITIALS
 from melo.text.types import Word
 
-__all__ = ["Syllable", "apply_sandhi", "g2p", "normalize", "syllable_phones"]
+__all__ = ["Syllable", "apply_sandhi", "context_readings", "g2p", "normalize", "syllable_phones"]
 
 logger = logging.getLogger(__name__)
 
@@ -62,10 +65,13 @@ _FINALS = frozenset(ZH_FINALS)
 
 # --- normalisation ---------------------------------------------------------------------------------
 def normalize(text: str) -> str:
-    """Read numbers (cardinals, decimals, dates, times, percentages, currency) and symbols in Chinese."""
+    """Read entities (units, ranges, fractions, phone numbers, addresses: :mod:`melo.text.entities`),
+    numbers (cardinals, decimals, dates, times, currency) and symbols in Chinese."""
+    from melo.text.entities import expand_entities
+    from melo.text.zh_entities import READER
     from melo.text.zh_numbers import expand_numbers
 
-    return expand_numbers(text)
+    return expand_numbers(expand_entities(text, READER))
 
 
 # --- syllables -------------------------------------------------------------------------------------
@@ -151,9 +157,12 @@ def _read(word: str) -> list[str]:
 # --- tone sandhi -----------------------------------------------------------------------------------
 _NUMERALS = frozenset("零〇一二三四五六七八九十两")
 _BIG_UNITS = frozenset("百千万亿")
+# 一 is the ordinal "first", tone 1, before these: 一月 (January), 一楼 (ground floor), 一号 (number one),
+# 一线 (front line), 一流 (first-rate); and before these pairs: 一年级 (first grade), 一等奖, 一季度
+_FIRST_OF = frozenset("月楼号线流")
+_FIRST_OF_TWO = frozenset(["年级", "等奖", "季度", "单元", "等座"])
 _LEXICAL_ER = frozenset(["女儿", "婴儿", "孤儿", "幼儿", "健儿", "男儿", "少儿", "宠儿", "胎儿", "患儿",
                          "儿女", "孩儿", "混血儿", "新生儿", "产儿", "托儿", "育儿", "寄生儿", "弃儿", "乳儿"])
-_MAX_GROUP_SYLLABLES = 4
 
 
 def _is_word_final(syls: list[Syllable], i: int) -> bool:
@@ -176,6 +185,9 @@ def _yi_tone(syls: list[Syllable], i: int, orig: list[int]) -> int:
         return 1  # dates: 三月一日
     if nxt == "点" and i + 2 < len(syls) and syls[i + 2].char in _NUMERALS:
         return 1  # decimals: 一点八五
+    after = "".join(s.char for s in syls[i + 1 : i + 3])
+    if word_start and (nxt in _FIRST_OF or after in _FIRST_OF_TWO):
+        return 1  # the first month, floor, line, grade: 一月, 一楼, 一号线, 一年级, 一等奖
     return 2 if orig[i + 1] in (4, 5) else 4
 
 
@@ -186,43 +198,66 @@ def _bu_tone(syls: list[Syllable], i: int, orig: list[int]) -> int:
         return 5  # 好不好
     if orig[i] == 5:
         return 5  # pypinyin's own neutral tone (差不多)
+    if 0 < i < len(syls) - 1 and syls[i - 1].word == syls[i].word == syls[i + 1].word and _word_length(syls, i) == 3:
+        return 5  # the middle of 对不起, 了不起, 来不及, 看不见
     return 2 if nxt and orig[i + 1] == 4 else 4
 
 
-def _prosodic_groups(syls: list[Syllable]) -> list[tuple[int, int]]:
-    """[start, end) syllable ranges: adjacent words merged while a group stays <= 4 syllables."""
+def _word_length(syls: list[Syllable], i: int) -> int:
+    return sum(1 for s in syls if s.word == syls[i].word)
+
+
+def _word_ranges(syls: list[Syllable]) -> list[tuple[int, int]]:
+    """[start, end) syllable ranges of the jieba words."""
     words: list[tuple[int, int]] = []
     for i, s in enumerate(syls):
         if words and syls[words[-1][0]].word == s.word:
             words[-1] = (words[-1][0], i + 1)
         else:
             words.append((i, i + 1))
-    groups: list[tuple[int, int]] = []
-    for start, end in words:
-        if groups and end - groups[-1][0] <= _MAX_GROUP_SYLLABLES:
-            groups[-1] = (groups[-1][0], end)
-        else:
-            groups.append((start, end))
-    return groups
+    return words
 
 
 def _third_tone_run(syls: list[Syllable], start: int, end: int) -> None:
-    """Sandhi for syllables [start, end), all 3rd tone; the last one keeps its 3rd tone."""
+    """Sandhi for syllables [start, end) of one word, all 3rd tone; the last one keeps its 3rd tone:
+    two -> 2 3; three -> 2 2 3 or 3 2 3 by the word's inner structure (展览|馆, 小|老虎); four -> 2 3 2 3;
+    more -> all but the last 2."""
     length = end - start
     if length == 3:
-        boundaries = {k for k in (1, 2) if syls[start + k].word != syls[start + k - 1].word}
-        if not boundaries:
-            chars = "".join(s.char for s in syls[start:end])
-            boundaries = {2} if _in_dictionary(chars[:2]) else ({1} if _in_dictionary(chars[1:]) else set())
-        if boundaries == {1}:  # 1+2: 3 2 3
+        chars = "".join(s.char for s in syls[start:end])
+        if not _in_dictionary(chars[:2]) and _in_dictionary(chars[1:]):  # 1+2: 3 2 3
             syls[start + 1].tone = 2
             return
+    if length == 4:
+        syls[start].tone = syls[start + 2].tone = 2
+        return
     for s in syls[start : end - 1]:
         s.tone = 2
 
 
+def _third_tone_sandhi(syls: list[Syllable]) -> None:
+    """Within each word first, then across word boundaries from right to left: a 3rd tone before a 3rd
+    tone becomes 2nd (你好|你好 -> 2 3 2 3; 很|有意思 -> 很 2; 我|很|好 -> 3 2 3; 展览|馆 -> 2 2 3)."""
+    words = _word_ranges(syls)
+    for start, end in words:
+        i = start
+        while i < end:
+            if syls[i].tone != 3:
+                i += 1
+                continue
+            j = i
+            while j < end and syls[j].tone == 3:
+                j += 1
+            if j - i >= 2:
+                _third_tone_run(syls, i, j)
+            i = j
+    for start, _ in reversed(words[1:]):
+        if syls[start - 1].tone == 3 and syls[start].tone == 3:
+            syls[start - 1].tone = 2
+
+
 def apply_sandhi(syls: list[Syllable]) -> None:
-    """In place: 一 and 不 sandhi, then third-tone sandhi per prosodic group (see the module docstring)."""
+    """In place: 一 and 不 sandhi, then third-tone sandhi over the run (see the module docstring)."""
     # neighbours' tones as written; 一 and 不 by their citation tones (pypinyin's phrase dictionary
     # sometimes gives them already changed, e.g. 一起 yi4)
     orig = [1 if (s.char, s.pinyin) == ("一", "yi") and s.tone != 5 else s.tone for s in syls]
@@ -231,18 +266,54 @@ def apply_sandhi(syls: list[Syllable]) -> None:
             s.tone = _yi_tone(syls, i, orig)
         elif s.char == "不" and s.pinyin == "bu":
             s.tone = _bu_tone(syls, i, orig)
-    for g_start, g_end in _prosodic_groups(syls):
-        i = g_start
-        while i < g_end:
-            if syls[i].tone != 3:
-                i += 1
+    _third_tone_sandhi(syls)
+
+
+# --- readings that depend on the neighbouring words ----------------------------------------------------
+_SUBJECTS = frozenset("我 你 您 他 她 它 我们 你们 他们 她们 咱们 大家 谁 人家 自己".split())
+_MODAL_ADVERBS = frozenset("还 就 也 都 总 只 又 可 才 必须 一定 非".split())
+_RETURNED = frozenset("钱书债款贷清回本手击礼")  # 还钱, 还书, 还债: huan2 (give back)
+_NOT_ADVERBIAL = frozenset("块片个这那种此该各某每整的")  # 这块地, 那片地: 地 is di4 (ground)
+
+
+def context_readings(words: list[str], readings: list[list[str]]) -> None:
+    """In place: readings of 得, 还 and 地 from their neighbouring words.
+
+    * 得 (a word of its own) -- dei3 (must) after a subject or a modal adverb (你得去, 还得); de2 (get)
+      before 了/到; de5 (the complement marker) after any other word (跑得快, 唱得好);
+    * 还 (a word of its own) -- huan2 (give back) before 钱 书 债 款 ..., also after a pronoun (还钱, 还你钱),
+      and at the end of a clause (按时还); otherwise pypinyin's hai2 (still);
+    * 地 -- de5 (the adverbial marker) after an adverbial of two or more characters that is not a
+      demonstrative or measure phrase (认真地学习, 慢慢地走), also where jieba glued it to the verb (高兴|地笑)
+      or to the adverb (静静地, 不断地; but 目的地, 殖民地 keep di4); otherwise di4.
+    """
+    for k, word in enumerate(words):
+        prev = words[k - 1] if k > 0 else ""
+        nxt = words[k + 1] if k + 1 < len(words) else ""
+        if word == "得":
+            if nxt[:1] in ("了", "到"):
                 continue
-            j = i
-            while j < g_end and syls[j].tone == 3:
-                j += 1
-            if j - i >= 2:
-                _third_tone_run(syls, i, j)
-            i = j
+            reading = "dei3" if prev in _SUBJECTS or prev in _MODAL_ADVERBS else "de5" if prev else ""
+            if reading:
+                readings[k] = [reading]
+        elif word == "还":
+            after = words[k + 2] if k + 2 < len(words) else ""
+            if not nxt or nxt[:1] in _RETURNED or (nxt in _SUBJECTS and after[:1] in _RETURNED):
+                readings[k] = ["huan2"]
+        elif "地" in word:
+            _adverbial_de(words, k, readings)
+
+
+def _adverbial_de(words: list[str], k: int, readings: list[list[str]]) -> None:
+    word, prev = words[k], words[k - 1] if k > 0 else ""
+    after_adverbial = len(prev) >= 2 and prev[-1] not in _NOT_ADVERBIAL
+    if word == "地":
+        if after_adverbial and k + 1 < len(words):
+            readings[k] = ["de5"]
+    elif word[0] == "地" and len(word) == 2 and after_adverbial and not _in_dictionary(word):
+        readings[k] = ["de5", *readings[k][1:]]  # 高兴|地笑
+    elif word[-1] == "地" and len(word) >= 3 and (word[0] == word[1] or not _in_dictionary(word)):
+        readings[k] = [*readings[k][:-1], "de5"]  # 静静地, 不断地
 
 
 # --- g2p -------------------------------------------------------------------------------------------
@@ -251,9 +322,10 @@ def _read_run(run: str, offset: int) -> list[Word]:
     syls: list[Syllable] = []
     positions: list[int] = []  # character offset of each syllable
     words = _segment(run)
+    word_readings = [_read(word) for word in words]
+    context_readings(words, word_readings)
     pos = offset
-    for w_index, word in enumerate(words):
-        readings = _read(word)
+    for w_index, (word, readings) in enumerate(zip(words, word_readings)):
         for k, (ch, reading) in enumerate(zip(word, readings)):
             if reading and reading[-1].isdigit():
                 pinyin, tone = reading[:-1], int(reading[-1])

@@ -12,17 +12,15 @@ Rules, in the order they are applied (each rewrites digits into words, so later 
   with more than two decimals, or with a scale word, are read with "point"; ``-$5`` -> "minus ...";
 * dates ``2024-03-01`` and ``3/1/2024`` (month first, unless the first number exceeds 12) ->
   "March first, twenty twenty-four";
-* units after a number: ``5km`` "five kilometers" (km kg cm mm ml mph ms kmh lbs); other lower-case
-  letters after a digit are split off (``5x`` -> "five x");
-* phone numbers ``555-1234``, ``800-555-1234`` digit by digit, groups separated by commas;
+* lower-case letters after a digit are split off (``5y`` -> "five y"); units, phone numbers,
+  fractions and percentages were read before, by :mod:`melo.text.entities` and
+  :mod:`melo.text.en_entities`;
 * ranges: a hyphen or en dash between digits is "to" (``1990-2000`` -> "nineteen ninety to two thousand");
 * times ``H:MM`` (hour 0-24, minutes 00-59), optionally ``:SS`` and am/pm: ``3:30`` -> "three thirty",
   ``3:05`` -> "three oh five", ``3:00`` -> "three o'clock", ``7:15 pm`` -> "seven fifteen P M",
   ``9 a.m.`` -> "nine A M.";
-* fractions ``a/b`` of one- or two-digit numbers with ``a < b``: ``1/2`` "one half", ``3/4`` "three
-  quarters", ``2/3`` "two thirds"; otherwise "a slash b" (``24/7``);
+* what is left of ``a/b``: ``24/7`` "twenty-four seven", otherwise "a slash b";
 * ordinals ``1st 2nd 23rd 100th`` -> "first second twenty-third one hundredth";
-* percentages ``50%``, ``-2.5 %`` -> "fifty percent", "minus two point five percent";
 * decades ``1990s`` -> "nineteen nineties", ``80s`` -> "eighties";
 * years: a bare four-digit integer from 1100 to 2099 (no thousands comma, no decimal part, not part of
   a longer digit run) is read as a year -- ``1999`` -> "nineteen ninety-nine", ``2005`` -> "two
@@ -39,7 +37,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["cardinal", "decimal", "digits", "expand_numbers", "ordinal", "year"]
+__all__ = ["MONTHS", "cardinal", "decimal", "digits", "expand_numbers", "ordinal", "year"]
 
 _ONES = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
@@ -154,21 +152,16 @@ _TIME_RE = re.compile(
     re.IGNORECASE,
 )
 _ORDINAL_RE = re.compile(rf"(?<![\w.])(?P<num>{_INT})(?P<suf>st|nd|rd|th)\b", re.IGNORECASE)
-_PERCENT_RE = re.compile(rf"(?P<sign>{_SIGN})(?P<num>{_NUM})\s?%")
 _DECADE_RE = re.compile(r"(?<![\w.])(?:(?P<century>1[1-9]|20)|')?(?P<decade>\d0)'?s\b")
 _YEAR_RE = re.compile(r"(?<![\w.,])(?P<num>1[1-9]\d\d|20\d\d)(?![\d]|[.,]\d)")
 _NUMBER_RE = re.compile(rf"(?P<sign>{_SIGN})(?P<num>{_NUM})")
 _LETTER_DIGIT_RE = re.compile(r"(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Z])|(?<=\d)(?=[a-z])(?!(?:st|nd|rd|th|s)\b)")
-_UNITS = {"km": "kilometers", "kg": "kilograms", "cm": "centimeters", "mm": "millimeters", "ml": "milliliters",
-          "mph": "miles per hour", "ms": "milliseconds", "kmh": "kilometers per hour", "lbs": "pounds"}
-_UNIT_RE = re.compile(r"(?<=\d) ?(" + "|".join(_UNITS) + r")\b")
 _RANGE_RE = re.compile(r"(?<=\d) ?[-–] ?(?=\d)")
 _HOUR_AMPM_RE = re.compile(r"(?<![\d:.,])(?P<h>1[0-2]|0?[1-9])\s?(?P<ampm>[ap])\.?m\b", re.IGNORECASE)
-_PHONE_RE = re.compile(r"(?<![\d-])(?:\d{3}-)?\d{3}-\d{4}(?![\d-])")
 _ISO_DATE_RE = re.compile(r"(?<![\d-])(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})(?![\d-])")
 _SLASH_DATE_RE = re.compile(r"(?<![\d/])(?P<a>\d{1,2})/(?P<b>\d{1,2})/(?P<y>\d{4})(?![\d/])")
 _FRACTION_RE = re.compile(r"(?<![\d/.])(?P<a>\d{1,2})/(?P<b>\d{1,2})(?![\d/])")
-_MONTHS = ("January February March April May June July August September October November December").split()
+MONTHS = ("January February March April May June July August September October November December").split()
 
 
 def _read_number(text: str) -> str:
@@ -219,10 +212,6 @@ def _ordinal(m: re.Match[str]) -> str:
     return ordinal(int(m["num"].replace(",", "")))
 
 
-def _percent(m: re.Match[str]) -> str:
-    return ("minus " if m["sign"] else "") + _read_number(m["num"]) + " percent"
-
-
 def _decade(m: re.Match[str]) -> str:
     decade = int(m["decade"])
     if m["century"]:
@@ -238,14 +227,10 @@ def _hour_ampm(m: re.Match[str]) -> str:
     return f"{cardinal(int(m['h']))} {m['ampm'].upper()} M"
 
 
-def _phone(m: re.Match[str]) -> str:
-    return ", ".join(digits(group) for group in m[0].split("-"))
-
-
 def _date(year_: int, month: int, day: int) -> str | None:
     if not (1 <= month <= 12 and 1 <= day <= 31):
         return None
-    return f"{_MONTHS[month - 1]} {ordinal(day)}, {year(year_) if 1000 <= year_ <= 2099 else cardinal(year_)}"
+    return f"{MONTHS[month - 1]} {ordinal(day)}, {year(year_) if 1000 <= year_ <= 2099 else cardinal(year_)}"
 
 
 def _iso_date(m: re.Match[str]) -> str:
@@ -259,16 +244,11 @@ def _slash_date(m: re.Match[str]) -> str:
 
 
 def _fraction(m: re.Match[str]) -> str:
+    """What the fraction recogniser of :mod:`melo.text.entities` left: 24/7, 7/4, 5/100."""
     a, b = int(m["a"]), int(m["b"])
-    if not 0 < a < b:
-        return f"{cardinal(a)} slash {cardinal(b)}"
-    if b == 2:
-        name = "half" if a == 1 else "halves"
-    elif b == 4:
-        name = "quarter" if a == 1 else "quarters"
-    else:
-        name = ordinal(b) + ("s" if a > 1 else "")
-    return f"{cardinal(a)} {name}"
+    if (a, b) == (24, 7):
+        return "twenty-four seven"
+    return f"{cardinal(a)} slash {cardinal(b)}"
 
 
 def _number(m: re.Match[str]) -> str:
@@ -283,14 +263,11 @@ def expand_numbers(text: str) -> str:
     text = _CURRENCY_RE.sub(_currency, text)
     text = _ISO_DATE_RE.sub(_iso_date, text)
     text = _SLASH_DATE_RE.sub(_slash_date, text)
-    text = _UNIT_RE.sub(lambda m: " " + _UNITS[m[1]], text)
-    text = _PHONE_RE.sub(_phone, text)
     text = _RANGE_RE.sub(" to ", text)
     text = _TIME_RE.sub(_time, text)
     text = _HOUR_AMPM_RE.sub(_hour_ampm, text)
     text = _FRACTION_RE.sub(_fraction, text)
     text = _ORDINAL_RE.sub(_ordinal, text)
-    text = _PERCENT_RE.sub(_percent, text)
     text = _DECADE_RE.sub(_decade, text)
     text = _YEAR_RE.sub(_year, text)
     return _NUMBER_RE.sub(_number, text)

@@ -4,7 +4,8 @@ Phones are the CMU dictionary's upper-case ARPAbet without stress digits; the st
 local tone: vowels 0 -> tone 1 (unstressed), 1 -> tone 2 (primary), 2 -> tone 3 (secondary);
 consonants and punctuation tone 0. When the dictionary lists several pronunciations the first is used,
 except for a few heteronyms whose more frequent reading is listed second (``read`` R IY D, ``live``
-L IH V, ``lead``, ``wind``, ``wound``); there is no part-of-speech disambiguation.
+L IH V, ``lead``, ``wind``, ``wound``); ``read``, ``lead``, ``live`` and ``lives`` take their other
+reading in clear contexts (:mod:`melo.text.en_heteronyms`: *has read*, *lead pipes*, *live music*).
 
 How a word (a run of Latin letters with internal ``'`` or ``-``) is read, first match wins:
 
@@ -39,7 +40,10 @@ import time
 import unicodedata
 from typing import Callable
 
-from melo.text.en_numbers import expand_numbers
+from melo.text.en_entities import READER
+from melo.text.en_numbers import MONTHS, cardinal, expand_numbers, ordinal
+from melo.text.entities import expand_entities
+from melo.text.en_heteronyms import HETERONYMS, heteronym
 from melo.text.types import Word
 
 __all__ = ["g2p", "lexicon", "normalize"]
@@ -107,17 +111,35 @@ def fold_accents(text: str) -> str:
 _ABBREVIATIONS = [
     (re.compile(rf"\b{abbr}\.", re.IGNORECASE if ignore_case else 0), words)
     for abbr, words, ignore_case in (
-        ("Mr", "mister", False), ("Mrs", "missus", False), ("Ms", "miz", False), ("Dr", "doctor", False),
+        ("Mr", "mister", False), ("Mrs", "missus", False), ("Ms", "miz", False),
         ("Prof", "professor", False), ("Jr", "junior", False), ("Sr", "senior", False),
         ("vs", "versus", True), ("etc", "et cetera", True), (r"e\.g", "for example", True),
-        (r"i\.e", "that is", True),
+        (r"i\.e", "that is", True), ("Mt", "Mount", False), ("Ft", "Fort", False), ("Ave", "Avenue", False),
+        ("Blvd", "Boulevard", False), ("Rd", "Road", False), ("approx", "approximately", True),
     )
 ]
+# St. and Dr. before a name are Saint and Doctor; after one (Baker St., Elm Dr.) Street and Drive.
+_TITLE_OR_PLACE = re.compile(r"(?<![A-Za-z])(?P<abbr>St|Dr)\.(?P<space>\s?)(?=(?P<next>[A-Z]?))")
+_MONTH_ABBREVIATIONS = {"Jan": 1, "Feb": 2, "Mar": 3, "Apr": 4, "Jun": 6, "Jul": 7, "Aug": 8, "Sep": 9, "Sept": 9,
+                        "Oct": 10, "Nov": 11, "Dec": 12}
+_MONTH_NAMES = {name: i for i, name in enumerate(MONTHS, 1)} | _MONTH_ABBREVIATIONS
+# A month and a day: Dec. 3rd, Jan 15, October 3 -> December third, January fifteenth, October third.
+_MONTH_DAY = re.compile(
+    r"\b(?P<month>" + "|".join(sorted(_MONTH_NAMES, key=len, reverse=True)) + r")(?P<dot>\.?) "
+    r"(?P<day>[0-9]{1,2})(?:st|nd|rd|th)?\b(?![:.,]?[0-9])"
+)
+_MONTH_ABBREVIATION_ALONE = re.compile(r"\b(?P<month>" + "|".join(_MONTH_ABBREVIATIONS) + r")\.(?= [0-9])")
 _DOTTED_ACRONYM_RE = re.compile(r"\b((?:[A-Za-z]\.){2,})(?=\s|$|[,!?;:])")
 _NUMBER_SIGN_RE = re.compile(r"(?:\bNo\.|#)\s?(?=\d)")
-_DEGREE_RE = re.compile(r"(\d)\s?°\s?([CF])\b")
+_HASHTAG_RE = re.compile(r"#(?=[A-Za-z])")
+# 6'2" and 6 ft 2 in -> six feet two inches; 6' -> six feet; 55" -> fifty-five inches (when not closing a quote)
+_FEET_INCHES_RE = re.compile(r"(?<![0-9.])(?P<feet>[0-9]{1,2})(?:'|′) ?(?P<inches>[0-9]{1,2}(?:\.[0-9])?)(?:\"|″|'')")
+_FEET_INCHES_WORDS_RE = re.compile(r"(?<![0-9.])(?P<feet>[0-9]{1,2}) ?ft\.? ?(?P<inches>[0-9]{1,2}(?:\.[0-9])?) ?in\b")
+_FEET_RE = re.compile(r"(?<![0-9.])(?P<feet>[0-9]{1,2})(?:'|′)(?![0-9A-Za-z'])")
+_INCHES_RE = re.compile(r"(?<![0-9.])(?P<inches>[0-9]{1,3}(?:\.[0-9]+)?)(?:\"|″)(?= [a-z]|[^A-Za-z0-9]|$)")
+_PRODUCT_RE = re.compile(r"(?<=[0-9]) ?[x×*] ?(?=[0-9])|×")
 _SYMBOLS = {"&": " and ", "+": " plus ", "@": " at ", "%": " percent ", "#": " hash ", "=": " equals ",
-            "°": " degrees "}
+            "°": " degrees ", "÷": " divided by ", "⁄": " slash ", "^": " "}
 _SYMBOL_RE = re.compile("[" + re.escape("".join(_SYMBOLS)) + "]")
 _WS_RE = re.compile(r"\s+")
 
@@ -128,19 +150,73 @@ def _dotted_acronym(m: re.Match[str]) -> str:
     return letters + ("." if m.end() == len(m.string) else "")
 
 
+def _title_or_place(m: re.Match[str]) -> str:
+    """Saint/Doctor before a capitalised word (St. Louis, Dr. Brown); Street/Drive after a name and not
+    before one (Baker St. in London, Elm Dr.), keeping the dot as a full stop at the end of the text."""
+    after_name = re.search(r"[A-Z][a-z]+\s*$", m.string[: m.start()]) is not None
+    if after_name and not m["next"]:
+        end = "." if m.end() == len(m.string) else ""
+        return ("Street" if m["abbr"] == "St" else "Drive") + end + m["space"]
+    return ("Saint" if m["abbr"] == "St" else "Doctor") + m["space"]
+
+
+def _month_day(m: re.Match[str]) -> str:
+    month = _MONTH_NAMES[m["month"]]
+    if m["month"] == "May" and m["dot"]:
+        return m[0]
+    return f"{MONTHS[month - 1]} {ordinal(int(m['day']))}" if 1 <= int(m["day"]) <= 31 else m[0]
+
+
+def _unquoted(m: re.Match[str]) -> bool:
+    """Is the match outside double quotes (an even number of them before it)?"""
+    return m.string.count('"', 0, m.start()) % 2 == 0
+
+
+def _feet_inches(m: re.Match[str]) -> str:
+    feet = cardinal(int(m["feet"]))
+    return f"{feet} {'foot' if m['feet'] == '1' else 'feet'} {m['inches']} inches"
+
+
+def _inches(m: re.Match[str]) -> str:
+    if not _unquoted(m):
+        return m[0]
+    attributive = m.string[m.end() : m.end() + 2].startswith(" ") and m.string[m.end() + 1 : m.end() + 2].islower()
+    return f"{m['inches']} {'inch' if attributive or m['inches'] == '1' else 'inches'}"
+
+
+def _read_units(text: str) -> str:
+    """Feet and inches (a quote after a number), which the entity recogniser leaves alone."""
+    if "ft" in text:
+        text = _FEET_INCHES_WORDS_RE.sub(_feet_inches, text)
+    if "'" not in text and '"' not in text and "′" not in text and "″" not in text:
+        return text
+    text = _FEET_INCHES_RE.sub(_feet_inches, text)
+    text = _FEET_RE.sub(lambda m: f"{m['feet']} {'foot' if m['feet'] == '1' else 'feet'}", text)
+    return _INCHES_RE.sub(_inches, text)
+
+
 def normalize(text: str) -> str:
-    """Fold accents, expand abbreviations, read numbers and symbols (``& + @ % # = °``) as English words.
+    """Fold accents, expand abbreviations, read entities (:mod:`melo.text.entities`), numbers and
+    symbols (``& + @ % # = ° × ÷``) as English words.
 
     Whitespace runs collapse to one space; a leading or trailing space of the segment is kept.
     """
     lead = " " if text[:1].isspace() else ""
     trail = " " if text[-1:].isspace() and text.strip() else ""
     text = fold_accents(text)
-    for pattern, words in _ABBREVIATIONS:
-        text = pattern.sub(words, text)
-    text = _DOTTED_ACRONYM_RE.sub(_dotted_acronym, text)
+    if "." in text:
+        for pattern, words in _ABBREVIATIONS:
+            text = pattern.sub(words, text)
+        text = _TITLE_OR_PLACE.sub(_title_or_place, text)
+        text = _MONTH_ABBREVIATION_ALONE.sub(lambda m: MONTHS[_MONTH_ABBREVIATIONS[m["month"]] - 1], text)
+        text = _DOTTED_ACRONYM_RE.sub(_dotted_acronym, text)
+    if any(c.isdigit() for c in text):
+        text = _read_units(text)
+        text = _MONTH_DAY.sub(_month_day, text)
+    text = expand_entities(text, READER)
     text = _NUMBER_SIGN_RE.sub("number ", text)
-    text = _DEGREE_RE.sub(lambda m: f"{m[1]} degrees {'Celsius' if m[2] == 'C' else 'Fahrenheit'}", text)
+    text = _HASHTAG_RE.sub("hashtag ", text)
+    text = _PRODUCT_RE.sub(" times ", text)
     text = expand_numbers(text)
     text = _SYMBOL_RE.sub(lambda m: _SYMBOLS[m[0]], text)
     text = _WS_RE.sub(" ", text).strip()
@@ -268,6 +344,19 @@ def _decompose(word: str, depth: int = 0) -> tuple[str, ...] | None:
 
 # --- reading one word ---------------------------------------------------------------------------------
 _CAMEL_RE = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])")
+
+
+def _camel_parts(token: str) -> list[str]:
+    """``FaceTime`` -> Face, Time; ``HTMLParser`` -> HTML, Parser; ``TTSlife`` -> TTS, life: an all-caps
+    run takes the next capital when what is left is a known word of three letters or more (``life``,
+    ``art``), unless only the longer split is known (``Parser``, ``One``)."""
+    parts = _CAMEL_RE.findall(token)
+    for i in range(1, len(parts)):
+        prev, part = parts[i - 1], parts[i]
+        if prev.isupper() and part[:1].isupper() and len(part) > 2 and not part[1:].isupper():
+            if part[1:].lower() in lexicon() and (part.lower() not in lexicon() or len(part) > 3):
+                parts[i - 1], parts[i] = prev + part[0], part[1:]
+    return parts
 _CAPS_PLURAL_RE = re.compile(r"^([A-Z]{2,})'?s$")
 
 
@@ -289,7 +378,7 @@ def read_word(token: str, shouting: bool = False) -> tuple[str, ...]:
     if plural:
         letters = spell(plural[1])
         return tuple(letters + _plural_sound(letters))
-    parts = _CAMEL_RE.findall(token)
+    parts = _camel_parts(token)
     if len(parts) > 1 and "".join(parts) == token:
         return tuple(p for part in parts for p in read_word(part, shouting))
     decomposed = _decompose(key)
@@ -340,12 +429,15 @@ def g2p(text: str) -> list[Word]:
     if not text:
         return words
     shouting = _is_shouting(text)
-    for m in _TOKEN_RE.finditer(text):
+    matches = list(_TOKEN_RE.finditer(text))
+    lowered = [(m["word"] or "").lower() for m in matches]
+    for k, m in enumerate(matches):
         if m["punct"]:
             words.append(Word(m.start(), m.end(), (m["punct"],), (0,)))
             continue
         token = fold_accents(m["word"])
-        phones = read_word(token, shouting)
+        reading = heteronym(lowered, k) if lowered[k] in HETERONYMS else None
+        phones = tuple(reading.split()) if reading else read_word(token, shouting)
         if not phones:  # only letters with no ASCII folding (e.g. ƒ): leave uncovered
             continue
         words.append(Word(m.start(), m.end(), tuple(_base(p) for p in phones), tuple(_tone(p) for p in phones)))

@@ -9,7 +9,9 @@ its analysis, so its words would no longer match the text we were given, and it 
 pause plus ご. :func:`normalize` therefore writes numbers as kanji numerals first (2024 -> 二千二十四,
 which OpenJTalk reads にせんにじゅうよ with the right sound changes: 三百 さんびゃく, 八千 はっせん),
 together with decimals (3.5 -> 三点五), signs (-5 -> マイナス五), percent (50% -> 五十パーセント), currency
-(¥1,000 / 1000円 -> 千円, $5 -> 五ドル), clock times (10:30 -> 十時三十分), dates (2024/3/1 -> 二千二十四年三月一日) and the symbols & + @ # =.
+(¥1,000 / 1000円 -> 千円, $5 -> 五ドル), clock times (10:30 -> 十時三十分), dates (2024/3/1 -> 二千二十四年三月一日),
+the symbols & + @ # = × ÷ (3×4=12 -> 三かける四は十二), and -- through :mod:`melo.text.jp_entities` -- units,
+ranges, fractions, phone numbers and addresses (5km -> 五キロメートル, 3〜5 -> 三から五, 1/2 -> 二分の一).
 
 **Phones.** One OpenJTalk phone per phone, ``N`` (moraic nasal) written ``ɴ``, devoiced vowels kept
 upper case (``I U ...``), ``cl`` the geminate; ``pau``/``sil`` are dropped (pauses come from the
@@ -20,7 +22,8 @@ punctuation in the text, each mark its own word).
 Tokyo style -- type 1: only the first mora high; otherwise the first mora low, the rest high up to the
 accent nucleus and low after it; heiban (type 0) stays high to the end of the phrase.
 
-**Words.** The text is cut at its punctuation marks, each of which is its own word, and OpenJTalk reads
+**Words.** The text is cut at its punctuation marks, each of which is its own word (a comma between two
+kanji digits, as in 二,三日, stays inside the stretch: OpenJTalk reads it にさんにち), and OpenJTalk reads
 each stretch between them (accent phrases never cross a pause anyway); a stretch longer than 400
 characters, which OpenJTalk would refuse, is cut at a space. ``pyopenjtalk.run_frontend`` returns the dictionary words (NJD nodes) of the text; their
 ``string`` fields are matched in order against the text (after NFKC, since OpenJTalk widens ASCII to
@@ -44,7 +47,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Iterator
 
-from melo.text.myriad import read_group
+from melo.text.entities import expand_entities
+from melo.text.myriad import read_myriad
 from melo.text.types import Word
 
 __all__ = ["g2p", "normalize", "read_kanji_number"]
@@ -58,11 +62,6 @@ logger = logging.getLogger(__name__)
 _KANJI_DIGITS = "零一二三四五六七八九"
 _SMALL_UNITS = ("", "十", "百", "千")
 _BIG_UNITS = ("", "万", "億", "兆", "京")
-_MAX_DIGITS = 4 * len(_BIG_UNITS)
-
-
-def _kanji_group(n: int) -> str:
-    return read_group(n, _KANJI_DIGITS, _SMALL_UNITS)
 
 
 def read_kanji_number(digits: str) -> str:
@@ -70,31 +69,21 @@ def read_kanji_number(digits: str) -> str:
 
     Leading zeros (``"007"``) and very long digit strings are written digit by digit.
     """
-    if len(digits) > 1 and digits[0] == "0" or len(digits) > _MAX_DIGITS:
-        return "".join(_KANJI_DIGITS[int(d)] for d in digits)
-    n = int(digits)
-    if n == 0:
-        return _KANJI_DIGITS[0]
-    parts = []
-    index = 0
-    while n:
-        n, group = divmod(n, 10000)
-        if group:
-            parts.append(("一" if group == 1 and index > 0 else _kanji_group(group)) + _BIG_UNITS[index])
-        index += 1
-    return "".join(reversed(parts))
+    return read_myriad(digits, _KANJI_DIGITS, _SMALL_UNITS, _BIG_UNITS)
 
 
 _CURRENCY = {"¥": "円", "$": "ドル", "€": "ユーロ", "£": "ポンド", "₩": "ウォン"}
-_UNITS = {"%": "パーセント", "°C": "度", "°": "度"}  # other units (kg, km) OpenJTalk reads itself
-_SYMBOLS = {"%": "パーセント", "&": "アンド", "+": "プラス", "@": "アット", "#": "シャープ", "=": "イコール"}
+_SYMBOLS = {"%": "パーセント", "&": "アンド", "+": "プラス", "@": "アット", "#": "シャープ", "=": "イコール",
+            "×": "かける", "÷": "わる", "⁄": "スラッシュ", "°": "度", "^": ""}
 _NORMALIZE = re.compile(
     r"(?P<date>(?<![\d.])(?P<y>\d{4})(?P<sep>[./-])(?P<mo>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?!\.?\d))"
     r"|(?P<time>(?<!\d)(?P<h>\d{1,2}):(?P<m>\d{2})(?!\d))"
-    r"|(?P<neg>(?<![0-9A-Za-z.])-)?(?P<cur>[¥$€£₩])?(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d+))?(?: ?(?P<unit>%|°C|°))?"
-    r"|(?P<sym>[%&+@#=])"
+    r"|(?P<neg>(?<![0-9A-Za-z.])-)?(?P<cur>[¥$€£₩])?(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d+))?"
+    r"|(?P<sym>[%&+@#=×÷⁄°^])"
 )
-_TRIGGER = re.compile(r"[\d%&+@#=]")
+_TRIGGER = re.compile(r"[\d%&+@#=×÷⁄°^]")
+_PRODUCT = re.compile(r"(?<=\d) ?[x*] ?(?=\d)")
+_EQUALS_AFTER_NUMBER = re.compile(r"(?<=\d) ?= ?")  # 3×4=12 -> 三かける四は十二
 
 
 def _replace(m: re.Match[str]) -> str:
@@ -115,17 +104,21 @@ def _replace(m: re.Match[str]) -> str:
         reading += "点" + "".join(_KANJI_DIGITS[int(d)] for d in m.group("frac"))
     if m.group("neg"):
         reading = "マイナス" + reading
-    if m.group("unit"):
-        reading += _UNITS[m.group("unit")]
     if m.group("cur"):
         reading += _CURRENCY[m.group("cur")]
     return reading
 
 
 def normalize(text: str) -> str:
-    """Write numbers and symbols of one Japanese segment as words OpenJTalk reads (module docstring)."""
+    """Write entities (units, ranges, fractions, phone numbers, addresses: :mod:`melo.text.entities`),
+    numbers and symbols of one Japanese segment as words OpenJTalk reads (module docstring)."""
+    from melo.text.jp_entities import READER
+
+    text = expand_entities(text, READER)
     if _TRIGGER.search(text) is None:
         return text
+    text = _PRODUCT.sub("×", text)
+    text = _EQUALS_AFTER_NUMBER.sub("は", text)
     return _NORMALIZE.sub(_replace, text)
 
 
@@ -184,7 +177,10 @@ def _openjtalk() -> ModuleType:
 _PHONE_MAP = {"N": "ɴ"}
 _MORA_FINAL = frozenset("aiueoAIUEO") | {"N", "cl"}
 _LABEL = re.compile(r"^[^-]*-([^+]+)\+.*?/A:([-\d]+|xx)\+(\d+|xx)\+.*?/F:(\d+|xx)_(\d+|xx)")
-_PUNCT = re.compile(r"[!?…,.'\-]")
+# Pause marks cut the text into the stretches OpenJTalk reads, except a comma between two kanji digits:
+# 二,三日 (2~3日) is one phrase, にさんにち, which OpenJTalk reads right only when it sees the comma.
+_PUNCT = re.compile(r"[!?….'\-]|(?<![一二三四五六七八九]),|,(?![一二三四五六七八九])")
+_NUMBER_PAIR_COMMA = re.compile(r"(?<=[一二三四五六七八九]),(?=[一二三四五六七八九])")
 # OpenJTalk refuses very long inputs; texts longer than this are cut (at a space when there is one).
 _MAX_CHUNK = 400
 
@@ -321,17 +317,25 @@ def _chunks(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     yield start, end
 
 
+def _read_stretch(text: str, start: int, end: int, words: list[Word]) -> None:
+    """Words of ``text[start:end]`` (no pause marks but the commas of :data:`_NUMBER_PAIR_COMMA`)."""
+    first = len(words)
+    for a, b in _chunks(text, start, end):
+        if text[a:b].strip():
+            _g2p_chunk(text[a:b], a, words)
+    for m in _NUMBER_PAIR_COMMA.finditer(text, start, end):
+        if not any(w.start <= m.start() < w.end for w in words[first:]):
+            words.append(Word(m.start(), m.end(), (",",), (0,)))
+    words[first:] = sorted(words[first:], key=lambda w: w.start)
+
+
 def g2p(text: str) -> list[Word]:
     """OpenJTalk phones with Tokyo-style pitch (0 low, 1 high) per word; punctuation marks are words."""
     words: list[Word] = []
     start = 0
     for m in _PUNCT.finditer(text):
-        for a, b in _chunks(text, start, m.start()):
-            if text[a:b].strip():
-                _g2p_chunk(text[a:b], a, words)
+        _read_stretch(text, start, m.start(), words)
         words.append(Word(m.start(), m.end(), (m.group(),), (0,)))
         start = m.end()
-    for a, b in _chunks(text, start, len(text)):
-        if text[a:b].strip():
-            _g2p_chunk(text[a:b], a, words)
+    _read_stretch(text, start, len(text), words)
     return words

@@ -6,7 +6,9 @@ stay distinct). No pronunciation rules are applied and codas are **not neutralis
 and tensification depend on the full coda -- 값이 is said [갑씨], and only the ㅅ of ᆹ tells the model so;
 neutralising ᆹ to ᆸ would lose it -- while the text encoder's transformer sees every neighbour and can
 learn the sound changes from context. Decomposition uses Unicode NFD, which for precomposed syllables is
-the same mapping as ``jamo.hangul_to_jamo`` (tested) and runs in C.
+the same mapping as ``jamo.hangul_to_jamo`` (tested) and runs in C. Optionally
+(``data.korean_coda_classes``, :mod:`melo.text.kr_codas`) a neutralised coda is followed by its class
+symbol (옷도 -> ... ᆺ ᆮ̚ ...), so the codas that sound alike share what the model learns.
 
 What :func:`g2p` reads, each run being one :class:`~melo.text.types.Word`:
 
@@ -22,10 +24,14 @@ What :func:`g2p` reads, each run being one :class:`~melo.text.types.Word`:
 Anything else (digits left over, emoji, other scripts) is not covered. Every tone is 0.
 
 :func:`normalize` reads numbers Sino-Korean (1234 -> 천이백삼십사, 0.5 -> 영 점 오, -3 -> 마이너스 삼),
-and with native numerals (한/두/세/네/스무 ..., 1-99) before native counters (3시 -> 세 시, 2개 -> 두 개);
-time 10:30 -> 열 시 삼십 분; units 5kg -> 오 킬로그램, 30°C -> 삼십 도; dates 2024-03-01 / 2024.3.1 -> 이천이십사 년 삼 월 일 일; 6월/10월 -> 유월/시월; currency ₩ $ € £ ¥ and the symbols % & + @ # = are
-read as words. A number is separated from a following unit by a space (2024년 -> 이천이십사 년) but a
-bare particle stays attached (3은 -> 삼은).
+and with native numerals (한/두/세/네/스무 ..., 1-99) before native counters (3시 -> 세 시, 2개 -> 두 개,
+3조각 -> 세 조각; see :mod:`melo.text.kr_numbers` for 번, 번째 and 대); time 10:30 -> 열 시 삼십 분; dates
+2024-03-01 / 2024.3.1 -> 이천이십사 년 삼 월 일 일; 6월/10월 -> 유월/시월; currency ₩ $ € £ ¥; the symbols
+% & + @ # = × ÷ (3×4=12 -> 삼 곱하기 사는 십이); units, ranges, fractions, phone numbers and addresses
+through :mod:`melo.text.kr_entities` (5kg -> 오 킬로그램, 3~5명 -> 세 명에서 다섯 명, 1/2 -> 이 분의 일,
+010-1234-5678 -> 공일공 일이삼사 오육칠팔). A number is separated from a following unit by a space
+(2024년 -> 이천이십사 년) but a bare particle stays attached (3은 -> 삼은). A caret that is not a power
+(^^, a smile) is silent.
 """
 
 from __future__ import annotations
@@ -34,10 +40,13 @@ import logging
 import re
 import unicodedata
 
-from melo.text.myriad import read_group
+from melo.text.entities import expand_entities
+from melo.text.kr_codas import with_coda_classes
+from melo.text.kr_entities import READER
+from melo.text.kr_numbers import read_decimal, read_month, read_native, read_ordinal_prefix, read_sino, takes_native
 from melo.text.types import Word
 
-__all__ = ["g2p", "normalize", "read_native", "read_sino"]
+__all__ = ["g2p", "normalize", "read_month", "read_native", "read_sino"]
 
 logger = logging.getLogger(__name__)
 
@@ -45,88 +54,23 @@ logger = logging.getLogger(__name__)
 # numbers
 # --------------------------------------------------------------------------------------------------
 
-_SINO_DIGITS = ("영", "일", "이", "삼", "사", "오", "육", "칠", "팔", "구")
-_SMALL_UNITS = ("", "십", "백", "천")  # within a group of four digits
-_BIG_UNITS = ("", "만", "억", "조", "경")  # one per group of four digits
-_MAX_SINO_DIGITS = 4 * len(_BIG_UNITS)  # longer digit strings are read digit by digit
-
-_NATIVE_TENS = ("", "열", "스물", "서른", "마흔", "쉰", "예순", "일흔", "여든", "아흔")
-# attributive forms (before a counter): 하나 -> 한, 둘 -> 두, 셋 -> 세, 넷 -> 네
-_NATIVE_UNITS = ("", "한", "두", "세", "네", "다섯", "여섯", "일곱", "여덟", "아홉")
-
-# Counters read with native numerals; longest first so 시간 wins over 시.
-_NATIVE_COUNTERS = ("시간", "마리", "시", "개", "명", "살", "번", "잔", "권", "장", "달", "벌", "채")
-# Words that start like a native counter but take Sino-Korean numbers.
-_SINO_EXCEPTIONS = ("개월", "달러", "시즌", "번지", "장관")
-_PARTICLES = frozenset(
-    "은 는 이 가 을 를 에 의 로 와 과 만 나 랑 요 께 "
-    "으로 에서 에게 까지 부터 보다 처럼 이나 이랑 하고 이다 이고 이며 입니다 이에요 예요 이요 번째".split()
-)
-
-
-def _read_group(n: int) -> str:
-    return read_group(n, _SINO_DIGITS, _SMALL_UNITS)
-
-
-def read_sino(digits: str) -> str:
-    """Sino-Korean reading of a string of ASCII digits (``"1234"`` -> ``"천이백삼십사"``).
-
-    Leading zeros (``"007"``) and strings longer than the largest unit are read digit by digit.
-    """
-    if len(digits) > 1 and digits[0] == "0" or len(digits) > _MAX_SINO_DIGITS:
-        return "".join(_SINO_DIGITS[int(d)] for d in digits)
-    n = int(digits)
-    if n == 0:
-        return _SINO_DIGITS[0]
-    parts = []
-    group_index = 0
-    while n:
-        n, group = divmod(n, 10000)
-        if group:
-            if group == 1 and group_index == 1 and n == 0:
-                parts.append("만")  # 10000 -> 만, not 일만; 1억 keeps its 일
-            else:
-                parts.append(_read_group(group) + _BIG_UNITS[group_index])
-        group_index += 1
-    return "".join(reversed(parts))
-
-
-def read_native(n: int) -> str:
-    """Native Korean attributive numeral for 1 <= n <= 99 (3 -> 세, 20 -> 스무, 21 -> 스물한)."""
-    if not 1 <= n <= 99:
-        raise ValueError(f"native Korean numerals cover 1..99, got {n}")
-    tens, units = divmod(n, 10)
-    if n == 20:
-        return "스무"
-    return _NATIVE_TENS[tens] + _NATIVE_UNITS[units]
-
-
-def _read_decimal(integer: str, fraction: str) -> str:
-    return read_sino(integer) + " 점 " + " ".join(_SINO_DIGITS[int(d)] for d in fraction)
-
-
 _CURRENCY = {"₩": "원", "$": "달러", "€": "유로", "£": "파운드", "¥": "엔"}
-_SYMBOLS = {"%": "퍼센트", "&": "앤드", "+": "플러스", "@": "골뱅이", "#": "샵", "=": "이퀄", "°": "도"}
-_UNITS = {  # read after a number
-    "%": "퍼센트", "°C": "도", "°": "도", "km": "킬로미터", "kg": "킬로그램", "cm": "센티미터", "mm": "밀리미터",
-    "ml": "밀리리터", "mL": "밀리리터", "GB": "기가바이트", "MB": "메가바이트", "KB": "킬로바이트",
-    "m": "미터", "g": "그램", "L": "리터",
-}
+_SYMBOLS = {"%": "퍼센트", "&": "앤드", "+": "플러스", "@": "골뱅이", "#": "샵", "=": "이퀄", "°": "도",
+            "×": "곱하기", "÷": "나누기", "⁄": "슬래시"}
+_TOPIC = "\ue000"  # stands for "=" after a number until the number is read: 3×4=12 -> 삼 곱하기 사는 십이
 
-_NUMBER = (
-    r"(?P<neg>(?<![0-9A-Za-z.])-)?"
-    r"(?P<cur>[₩$€£¥])?"
-    r"(?P<int>\d{1,3}(?:,\d{3})+|\d+)"
-    r"(?:\.(?P<frac>\d+))?"
-)
 _NORMALIZE = re.compile(
     r"(?P<date>(?<![\d.])(?P<y>\d{4})(?P<sep>[./-])(?P<mo>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?!\.?\d))"
     r"|(?P<time>(?<!\d)(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?(?!\d))"
-    r"|" + _NUMBER + r"(?: ?(?P<unit>%|°C|°|km|kg|cm|mm|ml|mL|GB|MB|KB|m|g|L)(?![A-Za-z]))?"
-    r"|(?P<sym>[%&+@#=°])"
+    r"|(?P<neg>(?<![0-9A-Za-z.])-)?(?P<cur>[₩$€£¥])?(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d+))?"
+    r"|(?P<sym>[%&+@#=°×÷⁄])"
 )
-_TRIGGER = re.compile(r"[\d%&+@#=°]")
+_TRIGGER = re.compile(r"[\d%&+@#=°×÷⁄^*]")
 _HANGUL_RUN = re.compile(r"[가-힣]+")
+_PRODUCT = re.compile(r"(?<=\d) ?[x*] ?(?=\d)")  # 3x4, 3*4 -> 3×4
+_EQUALS_AFTER_NUMBER = re.compile(r"(?<=\d) ?= ?")
+_EMOTICON_CARETS = re.compile(r"\^+")  # ^^ (a smile) is silent; 2^10 was read as an entity before
+_FINAL_HANGUL = re.compile(r"([가-힣])[^가-힣]*$")
 
 
 def _unit_separator(text: str, end: int) -> tuple[str, str]:
@@ -146,15 +90,20 @@ def _unit_separator(text: str, end: int) -> tuple[str, str]:
     return "", ""
 
 
+_PARTICLES = frozenset(
+    "은 는 이 가 을 를 에 의 로 와 과 만 나 랑 요 께 "
+    "으로 에서 에게 까지 부터 보다 처럼 이나 이랑 하고 이다 이고 이며 입니다 이에요 예요 이요".split()
+)
+
+
 def _replace(m: re.Match[str]) -> str:
     text = m.string
     if m.group("date"):
         month, day = int(m.group("mo")), int(m.group("d"))
         if not (1 <= month <= 12 and 1 <= day <= 31):
             return " ".join(read_sino(m.group(g)) for g in ("y", "mo", "d"))  # not a date
-        month_word = {6: "유", 10: "시"}.get(month) or read_sino(str(month))
         sep, _ = _unit_separator(text, m.end())
-        return f"{read_sino(m.group('y'))} 년 {month_word}{'' if month in (6, 10) else ' '}월 {read_sino(str(day))} 일" + sep
+        return f"{read_sino(m.group('y'))} 년 {read_month(month)} {read_sino(str(day))} 일" + sep
     if m.group("time"):
         hour, minute = int(m.group("h")), int(m.group("m"))
         if hour > 24 or minute > 59:
@@ -172,18 +121,16 @@ def _replace(m: re.Match[str]) -> str:
     integer = m.group("int").replace(",", "")
     frac = m.group("frac")
     sep, following = _unit_separator(text, m.end())
+    n = int(integer)
+    plain = frac is None and not m.group("cur") and not (len(integer) > 1 and integer[0] == "0")
     if frac is not None:
-        reading = _read_decimal(integer, frac)
-    elif (
-        not m.group("unit")
-        and not m.group("cur")
-        and following
-        and following.startswith(_NATIVE_COUNTERS)
-        and not following.startswith(_SINO_EXCEPTIONS)
-        and 1 <= int(integer) <= 99
-        and not (len(integer) > 1 and integer[0] == "0")
-    ):
-        reading = read_native(int(integer))
+        reading = read_decimal(integer, frac)
+    elif plain and following.startswith(("번째", "째")) and 1 <= n <= 99:
+        reading = read_ordinal_prefix(n, "째" if following.startswith("째") else "번째")
+        reading = reading.partition(" ")[0].removesuffix("째")
+        sep = "" if following.startswith("째") else " "
+    elif plain and following and takes_native(n, following, text[m.end() + len(following) + (text[m.end()] == " "):]):
+        reading = read_native(n)
     elif following.startswith("월") and integer in ("6", "10"):
         reading = "유" if integer == "6" else "시"  # 유월, 시월
         sep = ""
@@ -191,21 +138,38 @@ def _replace(m: re.Match[str]) -> str:
         reading = read_sino(integer)
     if m.group("neg"):
         reading = "마이너스 " + reading
-    if m.group("unit"):
-        return reading + " " + _UNITS[m.group("unit")] + (" " if sep else "")
     if m.group("cur"):
         return reading + " " + _CURRENCY[m.group("cur")] + (" " if sep else "")
     return reading + sep
+
+
+def _topic_particle(m: re.Match[str]) -> str:
+    """은 after a syllable with a final consonant, 는 after an open one (십이는? 십이 ends open: 는)."""
+    before = _FINAL_HANGUL.search(m.string, 0, m.start())
+    if before is None:
+        return " 이퀄 "
+    has_coda = (ord(before.group(1)) - 0xAC00) % 28 != 0
+    return ("은" if has_coda else "는") + " "
 
 
 _SPACES = re.compile(r" {2,}")
 
 
 def normalize(text: str) -> str:
-    """Read numbers and symbols of one Korean segment as Korean words (see the module docstring)."""
+    """Read entities (units, ranges, fractions, phone numbers, addresses: see
+    :mod:`melo.text.entities`), numbers and symbols of one Korean segment as Korean words."""
+    text = expand_entities(text, READER)
     if _TRIGGER.search(text) is None:
         return text
+    if "x" in text or "*" in text:
+        text = _PRODUCT.sub("×", text)
+    if "=" in text:
+        text = _EQUALS_AFTER_NUMBER.sub(_TOPIC, text)
+    if "^" in text:
+        text = _EMOTICON_CARETS.sub(" ", text)
     out = _NORMALIZE.sub(_replace, text)
+    if _TOPIC in out:
+        out = re.sub(" ?" + _TOPIC + " ?", _topic_particle, out)
     return _SPACES.sub(" ", out).strip()
 
 
@@ -277,15 +241,18 @@ def _zeros(n: int) -> tuple[int, ...]:
     return z
 
 
-def g2p(text: str) -> list[Word]:
-    """Orthographic jamo per eojeol, letter, Latin run and punctuation mark; tones all 0."""
+def g2p(text: str, coda_classes: bool = False) -> list[Word]:
+    """Orthographic jamo per eojeol, letter, Latin run and punctuation mark; tones all 0.
+
+    ``coda_classes`` adds the class symbol after each neutralised coda (:mod:`melo.text.kr_codas`).
+    """
     words: list[Word] = []
     nfd = unicodedata.normalize
     for m in _TOKEN.finditer(text):
         kind = m.lastindex
         s = m.group()
         if kind == 1:
-            phones = tuple(nfd("NFD", s))
+            phones = tuple(with_coda_classes(s)) if coda_classes else tuple(nfd("NFD", s))
         elif kind == 5:
             phones = (s,)
         elif kind == 2:

@@ -3,8 +3,10 @@
 Two steps bracket the per-language normalisers (numbers, symbols):
 
 1. :func:`clean_text` before language detection: Unicode compatibility forms (full-width letters and
-   digits, half-width katakana) folded with NFKC -- except Hangul compatibility jamo (ㄱ, ㅏ), which NFKC
-   would turn into conjoining jamo -- control and format characters removed, whitespace collapsed.
+   digits, half-width katakana, ㎏ ℃ ½) folded with NFKC -- except Hangul compatibility jamo (ㄱ, ㅏ), which
+   NFKC would turn into conjoining jamo, a vulgar fraction after a digit (``1½`` becomes ``1 1⁄2``, not
+   ``11⁄2``) and superscript digits (``m²`` becomes ``m^2``, not ``m2``) -- control and format characters
+   removed, whitespace collapsed.
 2. :func:`canonical_punctuation` after the language's normaliser has read numbers and symbols: every
    pause-like mark becomes one of the inventory's ``! ? … , . ' -``; quotes are silent and removed.
 """
@@ -31,9 +33,24 @@ _INVISIBLE = re.compile(
 )
 
 
+# Forms NFKC would fold into something ambiguous: 1½ -> "11⁄2", m² -> "m2", x² -> "x2".
+_VULGAR_AFTER_DIGIT = re.compile(r"(?<=[0-9])(?=[¼½¾⅐-⅞])")
+_SUPERSCRIPTS = re.compile(r"[⁰¹²³⁴-⁹]+")
+_SUPERSCRIPT_DIGITS = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789")
+_BEFORE_NFKC = re.compile(r"[¼½¾⅐-⅞⁰¹²³⁴-⁹]")
+
+
+def _before_nfkc(text: str) -> str:
+    """``1½`` -> ``1 ½`` (a mixed number, not 11/2); superscript digits -> ``^n`` (``m²`` -> ``m^2``)."""
+    text = _VULGAR_AFTER_DIGIT.sub(" ", text)
+    return _SUPERSCRIPTS.sub(lambda m: "^" + m.group().translate(_SUPERSCRIPT_DIGITS), text)
+
+
 def clean_text(text: str) -> str:
     if not isinstance(text, str):
         raise TypeError(f"text must be str, got {type(text).__name__}")
+    if _BEFORE_NFKC.search(text) is not None:
+        text = _before_nfkc(text)
     if _COMPAT_JAMO_RUN.search(text) is None:
         folded = unicodedata.normalize("NFKC", text)
     else:  # NFKC would turn compatibility jamo (ㄱ, ㅏ) into conjoining ones; fold around them

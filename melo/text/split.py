@@ -3,7 +3,8 @@ starts sooner sentence by sentence).
 
 Rules, per script: CJK sentence marks (``。！？``) end a sentence wherever they stand; Latin/Hangul
 ``. ! ?`` (and ``…``) end one only when followed by whitespace or the end, and not after a number
-(``3.14``) or a common abbreviation (``Mr.``, ``e.g.``). A sentence longer than ``max_chars`` is cut
+(``3.14``) or a common abbreviation (``Mr.``, ``e.g.``), nor after ``a.m.``/``p.m.`` when a lower-case
+word follows (``at 7 a.m. tomorrow``). A sentence longer than ``max_chars`` is cut
 further at commas or other pauses, then at spaces, so no piece is unboundedly long.
 """
 
@@ -14,7 +15,7 @@ import re
 __all__ = ["split_sentences"]
 
 _ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof sr jr st vs etc e.g i.e fig no vol approx dept est inc ltd co corp jan feb mar apr jun jul aug sep sept oct nov dec".split()
+    "mr mrs ms dr prof sr jr st mt ft ave blvd rd vs etc e.g i.e fig no vol approx dept est inc ltd co corp jan feb mar apr jun jul aug sep sept oct nov dec".split()
 )
 _CJK_END = "。！？!?"
 _END = ".!?…"
@@ -28,6 +29,10 @@ def _is_abbreviation(text: str, dot: int) -> bool:
         start -= 1
     word = text[start:dot].lower()
     return word in _ABBREVIATIONS or (len(word) == 1 and word.isalpha() and word.isascii())
+
+
+def _is_time_of_day(text: str, dot: int) -> bool:
+    return text[max(0, dot - 3) : dot + 1].lower() in ("a.m.", "p.m.")
 
 
 def _sentence_ends(text: str) -> list[int]:
@@ -50,6 +55,9 @@ def _sentence_ends(text: str) -> list[int]:
                 continue
             if ch == "." and _is_abbreviation(text, i) and j < n:
                 i = j
+                continue
+            if ch == "." and _is_time_of_day(text, i) and j + 1 < n and text[j].isspace() and text[j + 1].islower():
+                i = j  # "at 7 a.m. tomorrow": the sentence goes on
                 continue
             if cjk or followed_by_space or (ch in "!?" and next_is_cjk):
                 ends.append(j)

@@ -10,7 +10,8 @@ Phone naming, per language (the language embedding tells shared names apart):
 * padding/blank ``_`` (id 0, the VITS blank), ``UNK`` (a phone the table does not hold), ``SP`` (pause);
 * punctuation, shared: ``! ? … , . ' -``;
 * KR: conjoining jamo from ``jamo.hangul_to_jamo`` -- 19 onsets U+1100-U+1112, 21 vowels U+1161-U+1175,
-  all 27 orthographic codas U+11A8-U+11C2 (onset ㅇ U+110B and coda ㅇ U+11BC stay distinct);
+  all 27 orthographic codas U+11A8-U+11C2 (onset ㅇ U+110B and coda ㅇ U+11BC stay distinct); appended
+  later, the seven optional coda-class symbols ``ᆨ̚ ᆫ̚ ᆮ̚ ᆯ̚ ᆷ̚ ᆸ̚ ᆼ̚`` (``data.korean_coda_classes``);
 * EN: the 39 ARPAbet phonemes of the CMU dictionary, upper case, stress moved to the tone;
 * ZH: pinyin initials and finals (tone moved to the tone), lower case;
 * JP: OpenJTalk phones, with the moraic nasal written ``ɴ`` (OpenJTalk's ``N``, which would clash with
@@ -77,9 +78,14 @@ JP_PHONES: tuple[str, ...] = (
     "n", "ny", "p", "py", "r", "ry", "s", "sh", "t", "ts", "ty", "v", "w", "y", "z",
 )
 
+# KR, optional (``data.korean_coda_classes``): the seven sounds a coda is neutralised to before a
+# consonant or a pause (ㄱ ㄴ ㄷ ㄹ ㅁ ㅂ ㅇ), written as that coda with U+031A (unreleased); see melo.text.kr_codas
+KR_CODA_CLASSES: tuple[str, ...] = tuple(chr(c) + "\u031a" for c in (0x11A8, 0x11AB, 0x11AE, 0x11AF, 0x11B7, 0x11B8, 0x11BC))
+
 # Append new symbols here, at the end, never elsewhere.
 _APPENDED: tuple[str, ...] = (
     "fy",  # JP: OpenJTalk emits it for フュ (e.g. フュージョン); missing from JP_PHONES
+    *KR_CODA_CLASSES,
 )
 
 

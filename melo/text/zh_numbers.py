@@ -12,24 +12,30 @@ The rules below, applied in order, rewrite digits into Chinese numerals:
 * times ``10:30`` -> 十点三十分, ``10:05`` -> 十点零五分, ``10:00`` -> 十点, ``10:30:15`` -> ...十五秒;
 * currency ``¥ ￥ $ € £ ₩`` before an amount -> amount + 元/美元/欧元/英镑/韩元 (``¥12.5`` -> 十二点五元);
   trailing decimal zeros of an amount are dropped (``12.50元`` -> 十二点五元);
-* percentages and per-mille, sign outside: ``-5%`` -> 负百分之五, ``3.5‰`` -> 千分之三点五;
+* numbers with units, ranges, fractions, phone numbers and addresses were read before, by
+  :mod:`melo.text.entities` and :mod:`melo.text.zh_entities`; a number dialled after 拨打/致电/热线 is
+  read digit by digit (``拨打110`` -> 拨打幺幺零);
 * fractions ``3/4`` -> 四分之三; ranges ``20~30`` -> 二十到三十;
 * a ``-`` right before a number and not after a digit or Latin letter is 负;
 * integers: a leading zero (``007``) or eleven or more digits (phone numbers) digit by digit, otherwise
   cardinals; decimals ``3.14`` -> 三点一四;
-* 两 instead of 二 for a bare 2 before a measure word (``2个`` -> 两个, ``2点`` -> 两点, but ``第2个``
-  第二个, ``2年级`` 二年级, ``2月`` 二月) and at the head of ``二千 二万 二亿`` (``2000`` -> 两千);
+* 两 instead of 二 for a bare 2 before a measure word or 千/万/亿 (``2个`` -> 两个, ``2点`` -> 两点,
+  ``2万`` -> 两万, but ``第2个`` 第二个, ``2年级`` 二年级, ``2月`` 二月) and at the head of ``二千 二万 二亿``
+  (``2000`` -> 两千);
 * symbols: ``°C`` 摄氏度, ``°F`` 华氏度, ``°`` 度, ``&`` 和, ``+`` 加, ``@`` 艾特, ``=`` 等于, ``#`` 井号,
-  a ``%`` left over 百分号.
+  ``×`` (and ``x`` or ``*`` between digits) 乘以, ``÷`` 除以, a ``%`` left over 百分号; a ``^`` left over is silent.
 """
 
 from __future__ import annotations
 
 import re
 
+from melo.text.entities import PhoneNames
+
 __all__ = ["expand_numbers", "read_digits", "read_number"]
 
 _DIGITS = "零一二三四五六七八九"
+PHONE_DIGITS = PhoneNames(digits="零 幺 二 三 四 五 六 七 八 九", plus="加", group_separator=",")
 # measure words after which a bare 2 is read 两
 _MEASURE_WORDS = frozenset("个位只条张本件次种点天年周岁人家辆双台份斤杯块头匹句把部间层架门棵篇首颗项名瓶碗枚片")
 
@@ -64,12 +70,15 @@ _YEAR_RANGE_RE = re.compile(r"(?<!\d)(?P<a>\d{4})\s?[-~～–—]\s?(?P<b>\d{4})
 _YEAR_RE = re.compile(r"(?<!\d)(?P<y>\d{4})(?=年)", re.ASCII)
 _TIME_RE = re.compile(r"(?<![\d:])(?P<h>[01]?\d|2[0-4]):(?P<m>[0-5]\d)(?::(?P<s>[0-5]\d))?(?![\d:])", re.ASCII)
 _CURRENCY_RE = re.compile(rf"{_SIGN}(?P<sym>[¥￥$€£₩])\s?(?P<num>{_NUM})", re.ASCII)
-_PERCENT_RE = re.compile(rf"{_SIGN}(?P<num>{_NUM})\s?(?P<mark>[%‰])", re.ASCII)
 _YUAN_RE = re.compile(rf"(?P<num>[0-9]+\.[0-9]+)(?=[元块])", re.ASCII)
 _FRACTION_RE = re.compile(rf"(?<![\d/])(?P<a>{_INT})/(?P<b>{_INT})(?![\d/])", re.ASCII)
 _RANGE_RE = re.compile(rf"(?<=\d)\s?[~～]\s?(?=[-]?\d)", re.ASCII)
 _NUMBER_RE = re.compile(rf"{_SIGN}(?P<num>{_NUM})(?=(?P<next>.?))", re.DOTALL | re.ASCII)
-_SYMBOLS = {"&": "和", "+": "加", "@": "艾特", "=": "等于", "#": "井号", "%": "百分号", "°": "度"}
+_SYMBOLS = {"&": "和", "+": "加", "@": "艾特", "=": "等于", "#": "井号", "%": "百分号", "°": "度", "×": "乘以",
+            "÷": "除以", "⁄": "斜杠", "^": ""}
+_PRODUCT_RE = re.compile(r"(?<=[0-9])\s?[x*]\s?(?=[0-9])")
+# a number dialled (拨打110, 致电12345) is read digit by digit, 1 as 幺
+_DIALLED_RE = re.compile(r"(?<=拨打|致电|热线|拨通)(?P<sep>[是为:]?\s?)(?P<num>[0-9]{3,})(?![0-9.]|[个次元块天年月日号点分秒岁人位])")
 _SYMBOL_RE = re.compile("[" + re.escape("".join(_SYMBOLS)) + "]")
 
 
@@ -100,16 +109,11 @@ def _currency(m: re.Match[str]) -> str:
     return ("负" if m["sign"] else "") + read_number(_money(m["num"])) + _CURRENCY[m["sym"]]
 
 
-def _percent(m: re.Match[str]) -> str:
-    head = "百分之" if m["mark"] == "%" else "千分之"
-    return ("负" if m["sign"] else "") + head + read_number(m["num"])
-
-
 def _number(m: re.Match[str]) -> str:
     num, following = m["num"], m["next"]
     after = m.string[m.end() : m.end() + 2]
     ordinal = m.start() > 0 and m.string[m.start() - 1] == "第"
-    if num == "2" and following in _MEASURE_WORDS and not ordinal and after != "年级":
+    if num == "2" and following and (following in _MEASURE_WORDS or following in "千万亿") and not ordinal and after != "年级":
         words = "两"
     else:
         words = read_number(num)
@@ -119,13 +123,14 @@ def _number(m: re.Match[str]) -> str:
 def expand_numbers(text: str) -> str:
     """Rewrite digits and number-related symbols of a Chinese segment (see the module docstring)."""
     if any(c.isdigit() for c in text):
+        text = _DIALLED_RE.sub(lambda m: m["sep"] + PHONE_DIGITS.read(m["num"]), text)
+        text = _PRODUCT_RE.sub("×", text)
         text = _THOUSANDS_RE.sub("", text)
         text = _ISO_DATE_RE.sub(_iso_date, text)
         text = _YEAR_RANGE_RE.sub(lambda m: f"{read_digits(m['a'])}到{read_digits(m['b'])}", text)
         text = _YEAR_RE.sub(lambda m: read_digits(m["y"]), text)
         text = _TIME_RE.sub(_time, text)
         text = _CURRENCY_RE.sub(_currency, text)
-        text = _PERCENT_RE.sub(_percent, text)
         text = _YUAN_RE.sub(lambda m: _money(m["num"]), text)
         text = _FRACTION_RE.sub(lambda m: f"{read_number(m['b'])}分之{read_number(m['a'])}", text)
         text = _RANGE_RE.sub("到", text)

@@ -29,6 +29,7 @@ from melo.train import state
 from melo.train.cli import parse_args
 from melo.train.errors import TrainingError
 from melo.train.report import evaluate, log_train
+from melo.train.speech_eval import score_is_better
 from melo.train.run import Run, setup
 from melo.train.step import StepResult, posterior_input, train_step
 
@@ -67,7 +68,7 @@ def train(run: Run) -> None:
     window: list[dict[str, torch.Tensor]] = []
     stop_requested = False
     if p.step == 0:
-        evaluate(run)  # the untrained baseline of the validation curve
+        _evaluate(run)  # the untrained baseline of the validation curves
     with _stop_on_signals(run):
         while p.epoch < t.epochs and not _reached_max(run):
             run.loaders.sampler.set_epoch(p.epoch, p.batch_in_epoch)
@@ -87,8 +88,9 @@ def train(run: Run) -> None:
                 del result
                 if p.step % t.eval_interval == 0:
                     paused = time.perf_counter()
-                    evaluate(run)
+                    scores = _evaluate(run)
                     save(run)
+                    _keep_best(run, scores)
                     step_timer += time.perf_counter() - paused  # step_seconds measures training only
                 stop_requested = run.dist.any_true(bool(run.stop_signal))  # a signal seen by any rank
                 if stop_requested or _reached_max(run):
@@ -129,6 +131,36 @@ def _step(run: Run, batch: "Batch") -> StepResult:
             logger.warning("step %d skipped: non-finite loss or gradient (%d skipped so far%s)",
                            run.progress.step + 1, run.progress.skipped_steps, scale)
     return result
+
+
+def _evaluate(run: Run) -> dict[str, float]:
+    """Validation losses and, when ``train.eval_utterances`` > 0, the speech evaluation (rank 0). Returns the
+    scores by name (``val_mel_l1`` and the overall aggregates of :mod:`melo.eval`; empty on other ranks)."""
+    scores: dict[str, float] = {}
+    val_mel = evaluate(run)
+    if val_mel is not None:
+        scores["val_mel_l1"] = val_mel
+    if run.speech_eval is not None:
+        report = run.speech_eval(run.networks.raw_generator, run.progress.step, run.monitor, run.dist.device)
+        scores.update(report.summary("model"))
+    return scores
+
+
+def _keep_best(run: Run, scores: dict[str, float]) -> None:
+    """Write ``G_best.pth`` when this evaluation's ``train.best_metric`` beats every earlier one (rank 0)."""
+    metric = run.config.train.best_metric
+    if not run.dist.is_main or metric is None or metric not in scores:
+        return
+    value = scores[metric]
+    if not score_is_better(metric, value, run.best_value):
+        return
+    step = run.progress.step
+    ckpt.save_latest(run.ckpt_dir, step, _to_cpu(run.networks.raw_generator.state_dict()), run.config.to_dict(),
+                     run.symbols, run.config.data.spk2id, name=ckpt.BEST_NAME,
+                     best={"metric": metric, "value": value, "step": step})
+    logger.info("step %d | best %s so far: %.4g (was %s): wrote %s", step, metric, value,
+                "none" if run.best_value is None else f"{run.best_value:.4g}", run.ckpt_dir / ckpt.BEST_NAME)
+    run.best_value = value
 
 
 def save(run: Run) -> None:

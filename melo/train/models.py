@@ -8,21 +8,20 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
-from melo import checkpoint as ckpt
 from melo.config import Config
 from melo.distributed import Distributed
 from melo.model import Discriminators, SynthesizerTrn
 from melo.train.errors import TrainingError
 from melo.train.step import Optimizers, unwrap
 
-__all__ = ["LoadReport", "Networks", "build_networks", "build_schedulers", "load_matching", "load_pretrained",
-           "wrap_ddp"]
+__all__ = ["Networks", "build_networks", "build_schedulers", "freeze", "load_pretrained", "wrap_ddp"]
 
 logger = logging.getLogger(__name__)
 
@@ -86,70 +85,23 @@ def wrap_ddp(networks: Networks, dist_ctx: Distributed) -> Networks:
         mpd=DDP(d.mpd, device_ids=ids), duration=DDP(d.duration, device_ids=ids) if d.duration is not None else None))
 
 
-@dataclass
-class LoadReport:
-    """What :func:`load_matching` took from a state dict, and what it left."""
+def load_pretrained(config: Config, networks: Networks, symbols: dict[str, Any], report_dir: Path | None) -> None:
+    """Initialise from ``train.init_from`` / ``init_from_D`` / ``init_from_DUR`` (see :mod:`melo.init`): tensors
+    mapped by name, embedding rows by symbol/tone/language/speaker name, a load report per parameter group;
+    a source that loads too little is an error."""
+    from melo.init import InitError, initialise
+    from melo.text.symbols import SymbolTable
 
-    module: str
-    source: str
-    loaded: list[str] = field(default_factory=list)
-    total: int = 0
-    mismatched: list[str] = field(default_factory=list)  # "name: checkpoint (shape) vs model (shape)"
-    missing: list[str] = field(default_factory=list)  # in the model, not in the checkpoint
-    unexpected: list[str] = field(default_factory=list)  # in the checkpoint, not in the model
-
-    def log(self) -> None:
-        logger.info("initialised %d/%d tensors of %s from %s", len(self.loaded), self.total, self.module, self.source)
-        if self.mismatched:
-            logger.warning("%s: %d shape mismatches (kept the fresh initialisation):\n  %s",
-                           self.source, len(self.mismatched), "\n  ".join(self.mismatched))
-        if self.missing:
-            logger.warning("%s: %d tensors missing: %s", self.source, len(self.missing), ", ".join(self.missing[:20]))
-        if self.unexpected:
-            logger.warning("%s: %d tensors not in the model: %s", self.source, len(self.unexpected),
-                           ", ".join(self.unexpected[:20]))
-
-
-def load_matching(module: nn.Module, state: dict[str, torch.Tensor], source: str) -> LoadReport:
-    """Load the tensors whose names and shapes match; report the rest."""
-    own = module.state_dict()
-    usable = {k: v for k, v in state.items() if k in own and own[k].shape == v.shape}
-    report = LoadReport(
-        module=type(module).__name__, source=source, loaded=list(usable), total=len(own),
-        mismatched=[f"{k}: checkpoint {tuple(v.shape)} vs model {tuple(own[k].shape)}"
-                    for k, v in state.items() if k in own and own[k].shape != v.shape],
-        missing=[k for k in own if k not in state], unexpected=[k for k in state if k not in own],
-    )
-    module.load_state_dict(usable, strict=False)
-    report.log()
-    return report
-
-
-def load_pretrained(config: Config, networks: Networks) -> list[LoadReport]:
-    """Initialise from ``train.pretrained_G`` / ``pretrained_D`` (a ``G_*.pth``/``G_latest.pth`` and a
-    ``D_*.pth`` of this project), loading every tensor whose name and shape match and reporting the rest."""
-    t = config.train
-    reports = []
-    if t.pretrained_G:
-        state = _pretrained_part(t.pretrained_G, "generator")
-        reports.append(load_matching(networks.raw_generator, state, t.pretrained_G))
-    if t.pretrained_D:
-        discs = _pretrained_part(t.pretrained_D, "discriminators")
-        raw = networks.raw_discriminators
-        reports.append(load_matching(raw.mpd, discs.get("mpd", {}), t.pretrained_D))
-        if raw.duration is not None:
-            if "duration" in discs:
-                reports.append(load_matching(raw.duration, discs["duration"], t.pretrained_D))
-            else:
-                logger.warning("%s has no duration discriminator: it starts from scratch", t.pretrained_D)
-    return reports
-
-
-def _pretrained_part(path: str, key: str) -> dict[str, Any]:
     try:
-        payload = ckpt.load_checkpoint_file(path)
-    except ckpt.CheckpointError as e:
+        initialise(config, networks.raw_generator, networks.raw_discriminators, SymbolTable.from_dict(symbols),
+                   report_dir)
+    except InitError as e:
         raise TrainingError(str(e)) from None
-    if key not in payload:
-        raise TrainingError(f"{path}: not a melo {key} checkpoint (it holds {', '.join(map(str, payload))})")
-    return payload[key]
+
+
+def freeze(config: Config, networks: Networks) -> None:
+    """``train.freeze``: those generator groups keep their weights (and stay out of the optimizer)."""
+    if config.train.freeze:
+        from melo.init import freeze_groups
+
+        freeze_groups(networks.raw_generator, config.train.freeze)

@@ -69,6 +69,10 @@ class Run:
     stop_signal: list[int] = field(default_factory=list)
     last_saved_step: int = -1
     logged_ground_truth: bool = False
+    speech_eval: Any = None
+    """:class:`melo.train.speech_eval.SpeechEvaluation` on rank 0 when ``train.eval_utterances`` > 0."""
+    best_value: float | None = None
+    """The best ``train.best_metric`` so far (kept in ``G_best.pth``)."""
 
     @property
     def ckpt_dir(self) -> Path:
@@ -92,7 +96,8 @@ def setup(args: Args, dist_ctx: Distributed) -> Run:
     symbols = _symbol_table_dict()
     networks = nets.build_networks(config, symbols, dist_ctx.device)
     if not args.resume:
-        nets.load_pretrained(config, networks)
+        nets.load_pretrained(config, networks, symbols, args.checkpoint_dir if dist_ctx.is_main else None)
+    nets.freeze(config, networks)
     optimizers = make_optimizers(networks.raw_generator, networks.raw_discriminators, config)
     schedulers = nets.build_schedulers(optimizers, config)
 
@@ -110,11 +115,44 @@ def setup(args: Args, dist_ctx: Distributed) -> Run:
     monitor = Monitor(args.logs_dir / args.model if dist_ctx.is_main else None)
     run = Run(args=args, config=config, dist=dist_ctx, precision=precision, networks=networks,
               optimizers=optimizers, schedulers=schedulers, loaders=loaders, monitor=monitor, symbols=symbols,
-              progress=progress, last_saved_step=progress.step if args.resume else -1)
+              progress=progress, last_saved_step=progress.step if args.resume else -1,
+              speech_eval=_speech_evaluation(config, loaders, dist_ctx),
+              best_value=_best_so_far(args.checkpoint_dir, config) if args.resume else None)
     n_gen, n_disc = networks.parameter_counts()
     logger.info("generator %.2f M parameters, discriminators %.2f M; %d training batches per epoch per rank",
                 n_gen / 1e6, n_disc / 1e6, len(loaders.train))
     return run
+
+
+def _speech_evaluation(config: Config, loaders: Loaders, dist_ctx: Distributed) -> Any:
+    """The speech evaluation of :mod:`melo.train.speech_eval` (rank 0, with validation data and
+    ``train.eval_utterances`` > 0), else ``None``."""
+    if not dist_ctx.is_main or config.train.eval_utterances == 0 or loaders.validation is None:
+        return None
+    from melo.eval import MissingExtraError
+    from melo.train.speech_eval import SpeechEvaluation
+
+    try:
+        return SpeechEvaluation(loaders.validation.dataset, config)
+    except MissingExtraError as e:
+        raise TrainingError(f"train.eval_metrics: {e}") from None
+
+
+def _best_so_far(ckpt_dir: Path, config: Config) -> float | None:
+    """The value kept in ``G_best.pth`` when it was kept by the same ``train.best_metric``."""
+    path = ckpt_dir / ckpt.BEST_NAME
+    if config.train.best_metric is None or not path.is_file():
+        return None
+    try:
+        best = ckpt.load_checkpoint_file(path).get("best") or {}
+    except ckpt.CheckpointError as e:
+        logger.warning("%s: unreadable (%s); the next evaluation starts a new best", path, e)
+        return None
+    if best.get("metric") != config.train.best_metric:
+        logger.info("%s was kept by %s; train.best_metric is now %s: the next evaluation starts a new best",
+                    path, best.get("metric"), config.train.best_metric)
+        return None
+    return float(best["value"])
 
 
 def _load_config(path: Path) -> Config:

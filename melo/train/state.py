@@ -102,7 +102,11 @@ def restore(ckpt_dir: Path, generator: nn.Module, discriminators: Discriminators
         raise TrainingError(f"{o_path}: holds optimizers {sorted(state.optimizers)}, this run has "
                             f"{sorted(optimizers)} (was model.use_duration_discriminator changed?)")
     for name, opt in optimizers.items():
-        opt.load_state_dict(state.optimizers[name])
+        try:
+            opt.load_state_dict(state.optimizers[name])
+        except ValueError as e:  # another number of trainable parameters
+            raise TrainingError(f"{o_path}: the {name} optimizer state does not fit this run ({e}); was train.freeze "
+                                f"changed since the run started?") from None
         schedulers[name].load_state_dict(state.schedulers[name])
     if state.scaler and scaler.is_enabled():
         scaler.load_state_dict(state.scaler)
