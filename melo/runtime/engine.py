@@ -199,8 +199,9 @@ class InferenceEngine:
 
     # -- keeping the runners in step with the weights ------------------------------------------------
     def _version(self) -> int:
-        """Grows with every in-place write to a parameter or buffer (tensor versions only increase)."""
-        return sum(t._version for t in (*self.model.parameters(), *self.model.buffers()))
+        """Grows with every in-place write to a parameter or buffer (tensor versions only increase). Tensors made
+        under ``torch.inference_mode()`` keep no version and are left out."""
+        return sum(t._version for t in (*self.model.parameters(), *self.model.buffers()) if not t.is_inference())
 
     def _check_weights(self) -> None:
         version = self._version()
