@@ -8,9 +8,8 @@ for the int8 stages, and the full config), makes its flow couplings and spline p
 synthesises fixed id/feature inputs (two sentence lengths, each twice, so the second call runs on the built
 caches; and one ragged batch of two) through every path ``melo.api.TTS`` can take:
 
-* ``module`` -- the plain model's ``infer`` (weight norm live; what validation during training runs). Since the
-  CPU runtime moved out of the model, this path no longer pads to length buckets: its audio is compared to
-  1e-5 in L2 norm, its durations exactly;
+* ``module`` -- the plain model's ``infer`` (weight norm live; what validation during training runs; since the
+  CPU runtime moved out of the model it no longer pads to length buckets, and its output stayed bit-identical);
 * ``fp32``, ``auto``, ``int8`` -- ``TTS(precision=...)``'s engine (weight norm folded, packed/traced runners);
 * ``bf16`` -- every part asked for bf16 (on CPUs without bf16 units: the autocast fallbacks).
 
@@ -152,33 +151,22 @@ def record_all() -> dict[str, Any]:
     return out
 
 
-def compare(golden: dict[str, Any], now: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """(differences on the engine paths: each is a failure, notes on the plain model's path)."""
-    differences, notes = [], []
+def compare(golden: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """Each output of ``now`` whose audio or durations are not bit-identical to ``golden``'s, in words."""
+    differences = []
     for case, paths in golden.items():
         if now[case]["weights"] != paths["weights"]:
-            differences.append(f"{case}: the weights differ (initialisation order changed?)")
+            differences.append(f"{case}: the weights differ (initialisation order or the symbol table changed?)")
         for path, runs in paths.items():
             if path == "weights":
                 continue
             for label, want in runs.items():
                 have = now[case][path][label]
-                where = f"{case} {path} {label}"
-                if have["durations"] != want["durations"]:
-                    differences.append(f"{where}: durations differ")
-                elif have["audio"] == want["audio"]:
-                    continue
-                elif path == "module":
-                    # The reference model no longer pads to the CPU runtime's length buckets: the same sums over
-                    # masked positions, in another order.
-                    change = abs(have["l2"] - want["l2"]) / want["l2"]
-                    (notes if change < 1e-5 else differences).append(
-                        f"{where}: audio not bit-identical, L2 norm {want['l2']:.6f} -> {have['l2']:.6f} "
-                        f"(relative {change:.1e}), samples {want['samples']} -> {have['samples']}")
-                else:
-                    differences.append(f"{where}: audio differs (L2 {want['l2']:.6f} -> {have['l2']:.6f}, "
-                                       f"samples {want['samples']} -> {have['samples']})")
-    return differences, notes
+                for key in ("audio", "durations"):
+                    if have[key] != want[key]:
+                        differences.append(f"{case} {path} {label}: {key} differ (L2 {want['l2']:.6f} -> "
+                                           f"{have['l2']:.6f}, samples {want['samples']} -> {have['samples']})")
+    return differences
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -192,15 +180,12 @@ def main(argv: list[str] | None = None) -> int:
         args.out.write_text(json.dumps(now, indent=1) + "\n", encoding="utf-8")
         print(f"recorded {args.out}")
         return 0
-    differences, notes = compare(json.loads(args.golden.read_text(encoding="utf-8")), now)
-    for line in notes:
-        print("NOTE", line)
+    differences = compare(json.loads(args.golden.read_text(encoding="utf-8")), now)
     for line in differences:
         print("DIFFERENT", line)
     n = sum(len(runs) for paths in now.values() for k, runs in paths.items() if k != "weights")
-    exact = n - len(notes) - len(differences)
-    print(f"{exact}/{n} outputs bit-identical to {args.golden}; {len(notes)} plain-model outputs within 1e-5; "
-          f"{len(differences)} differences")
+    print(f"{n - len(differences)}/{n} outputs bit-identical to {args.golden}" if not differences
+          else f"{len(differences)} differences against {args.golden}")
     return 1 if differences else 0
 
 
