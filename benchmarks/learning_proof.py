@@ -112,14 +112,18 @@ def _scalars(logdir: Path) -> dict[str, list[tuple[int, float, float]]]:
     return {t: [(e.step, e.value, e.wall_time) for e in events.Scalars(t)] for t in events.Tags()["scalars"]}
 
 
-def _curve(logdir: Path, log_interval: int) -> list[dict[str, float]]:
+def _curve(logdir: Path, log_interval: int, chunks: list[dict]) -> list[dict[str, float]]:
+    """One row per evaluation. Wall minutes: the finished chunks' wall time up to that step (a chunk cut short by a
+    crash or a stop is not counted; its steps are trained again)."""
     scalars = _scalars(logdir)
-    step_seconds = sorted((s, v) for s, v, _ in scalars.get("train/step_seconds", []))
-    start = min(w for values in scalars.values() for _, _, w in values)
+    # a chunk resumed from its last checkpoint logs the steps after it again: keep each step's latest value
+    latest = {s: v for s, v, _ in sorted(scalars.get("train/step_seconds", []), key=lambda e: e[2])}
+    step_seconds = sorted(latest.items())
     rows = []
-    for step, _, wall in sorted(scalars["speech/mcd_db"]):
+    evaluations = {s: (s, v, w) for s, v, w in sorted(scalars["speech/mcd_db"], key=lambda e: e[2])}
+    for step, _, _ in sorted(evaluations.values()):
         row = {"step": step, "train_minutes": sum(v for s, v in step_seconds if s <= step) * log_interval / 60,
-               "wall_minutes": (wall - start) / 60}
+               "wall_minutes": sum(c["wall_seconds"] for c in chunks if c["step"] <= step) / 60}
         for tag, values in scalars.items():
             if tag.startswith("speech"):
                 for s, v, _ in values:
@@ -229,14 +233,14 @@ def report(work: Path, name: str, budget_minutes: float, threads: int) -> str:
     from melo.config import load_config
 
     config = load_config(work / "config.json")
-    rows = _curve(work / "logs" / name, config.train.log_interval)
+    chunks = [json.loads(x) for x in (work / "chunks.jsonl").read_text().splitlines()] if (work / "chunks.jsonl").is_file() else []
+    rows = _curve(work / "logs" / name, config.train.log_interval, chunks)
     if not rows:
         raise SystemExit("no evaluation in the run yet")
     within = [r for r in rows if r["train_minutes"] <= budget_minutes] or rows[:1]
     at_budget, last = within[-1], rows[-1]
     RESULTS.mkdir(parents=True, exist_ok=True)
     _curve_png(rows, RESULTS / "learning_proof_curve.png")
-    chunks = [json.loads(x) for x in (work / "chunks.jsonl").read_text().splitlines()] if (work / "chunks.jsonl").is_file() else []
     loads = [c["load_average"][0] for c in chunks]
     lines = [
         "## Learning proof (issue 17): from scratch on 2 CPU cores",
