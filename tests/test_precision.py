@@ -7,7 +7,7 @@ import torch
 
 from melo.config import load_config
 from melo.distributed import Distributed
-from melo.model.inference import fast_decoder_dtype
+from melo.runtime.precision import fast_decoder_dtype
 from melo.precision import cuda_has_native_bf16
 from melo.train import TrainingError
 from melo.train.run import resolve_precision
