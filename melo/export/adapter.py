@@ -8,7 +8,7 @@ When the model's internals move or are renamed, this file is the one to change. 
   positional tensor inputs (what ``torch.onnx.export`` traces), made of the eager sub-modules (never the CPU
   fast paths), with their layer norms in a form the tracer exports (:func:`traceable`);
 * :class:`EncoderStage`: the text encoder with positional inputs;
-* :func:`reference_synthesis`: PyTorch's own ``infer`` on the same inputs, with the noise it drew
+* :func:`reference_synthesis`: PyTorch's own synthesis (the fp32 ``InferenceEngine``) on the same inputs, with the noise it drew
   (:class:`RecordedNoise`), so the exported graphs can be checked against it under the same noise.
 """
 
@@ -18,6 +18,7 @@ import copy
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -39,6 +40,7 @@ class LoadedGenerator:
     config: Config
     symbols: SymbolTable
     speakers: dict[str, int]
+    engine: Any  # melo.runtime.engine.InferenceEngine over ``model``, fp32: what TTS(precision="fp32") runs
 
     @property
     def latent_channels(self) -> int:
@@ -52,7 +54,7 @@ class LoadedGenerator:
 
 def load_generator(model_path: str | Path, config_path: str | Path | None = None) -> LoadedGenerator:
     """Load ``G_latest.pth`` (or any generator checkpoint with a stored or given config) as ``melo.api.TTS`` does,
-    and fold weight norm (``prepare_for_inference``). Errors name the file."""
+    and fold weight norm (``melo.runtime.engine.prepare_model``). Errors name the file."""
     from melo.api import _load_checkpoint, _resolve_config
     from melo.model import build_generator
 
@@ -71,8 +73,10 @@ def load_generator(model_path: str | Path, config_path: str | Path | None = None
 
 def from_model(model: nn.Module, config: Config, symbols: SymbolTable, speakers: dict[str, int]) -> LoadedGenerator:
     """An in-memory generator (tests, benchmarks), prepared for inference (weight norm folded, eval, frozen)."""
-    model = model.cpu().prepare_for_inference()
-    return LoadedGenerator(model=model, config=config, symbols=symbols, speakers=dict(speakers))
+    from melo.runtime.engine import InferenceEngine
+
+    engine = InferenceEngine(model.cpu(), "cpu", "fp32")  # folds weight norm; PyTorch's own CPU path, in fp32
+    return LoadedGenerator(model=engine.model, config=config, symbols=symbols, speakers=dict(speakers), engine=engine)
 
 
 class _TraceableLayerNorm(nn.Module):
@@ -183,13 +187,12 @@ def reference_synthesis(loaded: LoadedGenerator, phone_ids: torch.Tensor, tone_i
                         language_ids: torch.Tensor, bert: torch.Tensor, speaker_id: int, *, seed: int,
                         sdp_ratio: float, noise_scale: float, noise_scale_w: float,
                         length_scale: float) -> ReferenceOutput:
-    """PyTorch's own ``SynthesizerTrn.infer`` (its CPU fast paths in fp32) on one utterance ((1, T) ids,
-    (1, bert_channels, T) bert), and the noise it drew."""
-    model = loaded.model
-    model.build_fast_paths("cpu")  # builds its checked traces now (they draw their own, seeded, inputs)
+    """PyTorch's own synthesis (``InferenceEngine.infer``: its CPU runners, in fp32, as ``TTS(precision="fp32")``)
+    on one utterance ((1, T) ids, (1, bert_channels, T) bert), and the noise it drew."""
+    loaded.engine.build()  # builds its checked traces now (they draw their own, seeded, inputs)
     with torch.inference_mode(), RecordedNoise() as noise:
         torch.manual_seed(seed)
-        out = model.infer(phone_ids, tone_ids, language_ids, bert, torch.tensor([speaker_id]), noise_scale=noise_scale,
+        out = loaded.engine.infer(phone_ids, tone_ids, language_ids, bert, torch.tensor([speaker_id]), noise_scale=noise_scale,
                           noise_scale_w=noise_scale_w, length_scale=length_scale, sdp_ratio=sdp_ratio)
     return ReferenceOutput(audio=out.audio[0, 0, : int(out.audio_lengths[0])].clone(), durations=out.durations[0].clone(),
                            draws=noise.draws)
