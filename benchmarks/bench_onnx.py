@@ -167,8 +167,8 @@ def main() -> None:
         f"the paths taking turns per paragraph), configs/cpu_base.json with random weights (seed 0) and its 64-d stand-in "
         f"text encoder (not bge-m3: the features stage here is tiny), speed {SPEED}, {args.threads} threads "
         f"(torch.set_num_threads; onnxruntime intra-op threads), CPU, each path warmed up first. Medians over the "
-        f"reads. Load average {load_before[0]:.2f} before, {load_after[0]:.2f} after (a shared 2-core machine: "
-        f"absolute times are inflated and noisy, the ratios less so); export with its self-check "
+        f"reads. Load average {load_before[0]:.2f} before, {load_after[0]:.2f} after (a shared 2-core machine); "
+        f"export with its self-check "
         f"{build_seconds:.0f} s, {time.perf_counter() - started:.0f} s in all.",
         "",
         "| path | audio s | RTF (range) | × vs PyTorch fast path | TTFA s | warm-up s |",
@@ -190,6 +190,12 @@ def main() -> None:
         f"- Files: generator weights (PyTorch state dict) {weights_size / 1e6:.2f} MB; "
         + ", ".join(f"{name} {size / 1e6:.2f} MB" for name, size in sizes.items()) + ".",
     ]
+    lines.append(
+        f"- Load: the PyTorch fast path's warm-up took {warm['torch auto']:.1f} s in this run (its kernels for every "
+        f"length bucket; bench_e2e_infer.py reports ~3 s for the full-size model on a quieter machine). Where that is "
+        f"far above ~3 s, the machine was oversubscribed and the PyTorch times above are dominated by waiting for "
+        f"the CPU (likely because both torch threads must be scheduled for each parallel step), so the ratio to ONNX is not the "
+        f"idle-machine ratio: rerun `benchmarks/bench_onnx.py` on an idle machine before quoting it.")
     int8_speedup = table["onnx auto"]["rtf"] / table["onnx int8"]["rtf"]
     lines.append(
         f"- int8 acoustic graphs (ConvInteger/MatMulInteger from onnxruntime's dynamic quantisation) vs fp32 ones: "
