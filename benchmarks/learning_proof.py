@@ -15,8 +15,7 @@
    and start-up excluded -- and wall minutes, per-language closed-set identification, MCD, duration ratio) as a
    table and a PNG; the goal's verdict per language at the last evaluation within ``--budget-minutes`` of training
    and at the end; and ``python -m melo.eval`` on all 96 held-out lines (through ``melo.api.TTS``, as users
-   synthesise) for the generator at the budget and the last one, with the references (ceiling) and an untrained
-   model (control). Writes ``benchmarks/results/learning_proof.md`` (included in RESULTS.md),
+   synthesise) for the last generator, with the references (ceiling) and an untrained model (control). Writes ``benchmarks/results/learning_proof.md`` (included in RESULTS.md),
    ``learning_proof_curve.png`` and ``learning_proof_<LANG>.png`` (reference | model | control mels).
 
 Goal (issue 17): closed-set identification >= 80% in every language (reference ~100%, untrained ~chance), English
@@ -212,23 +211,25 @@ def _curve_png(rows: list[dict[str, float]], path: Path) -> None:
         ax.legend()
         ax.grid(alpha=0.3)
     top = axes[0].secondary_xaxis("top", functions=(lambda m: m, lambda m: m))
-    top.set_ticks(minutes[:: max(1, len(minutes) // 6)])
-    top.set_ticklabels([str(r["step"]) for r in rows][:: max(1, len(minutes) // 6)])
+    top.set_xticks(minutes[:: max(1, len(minutes) // 6)])
+    top.set_xticklabels([str(r["step"]) for r in rows][:: max(1, len(minutes) // 6)])
     top.set_xlabel("step")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
 
 
-def _language_pictures(eval_dir: Path) -> list[Path]:
-    """One reference | model | control mel picture per language, copied next to the results."""
-    pictures = sorted((eval_dir / "mels").glob("*.png"))
+def _language_pictures(eval_dir: Path, held_out_list: Path) -> list[Path]:
+    """One reference | model | control mel picture per language (its first held-out line), copied next to the
+    results. melo.eval names its pictures ``NNN_<list name>_<line>.png`` after the line's number in the list."""
+    lines = held_out_list.read_text(encoding="utf-8").splitlines()
     out = []
     for lang in LANGUAGES:
-        match = next((p for p in pictures if f"heldout_{lang.lower()}_" in p.name), None)
-        if match is not None:
+        number = next((i for i, line in enumerate(lines, 1) if line.rstrip().endswith(f"|{lang}")), None)
+        matches = sorted((eval_dir / "mels").glob(f"*_{number}.png")) if number is not None else []
+        if matches:
             target = RESULTS / f"learning_proof_{lang}.png"
-            shutil.copy2(match, target)
+            shutil.copy2(matches[0], target)
             out.append(target)
     return out
 
@@ -276,16 +277,15 @@ def report(work: Path, name: str, budget_minutes: float, threads: int) -> str:
         verdict = _verdict(row)
         lines.append(f"Goal verdict {label}: " + "; ".join(f"{lang} {v}" for lang, v in verdict.items()) + ".")
         lines.append("")
-    for label, row in (("budget", at_budget), ("end", last)):
-        generator = work / "generators" / f"G_{row['step']}.pth"
-        if generator.is_file():
-            result = _evaluate(work, generator, work / f"eval_{label}_{row['step']}", threads)
-            lines += _full_eval_table(result, f"Generator of step {row['step']} ({label})")
-            if label == "end" or row is last:
-                pictures = _language_pictures(work / f"eval_{label}_{row['step']}")
-                lines += [" ".join(f"![{p.stem}](results/{p.name})" for p in pictures), ""]
-        if row is last:
-            break
+    generator = work / "generators" / f"G_{last['step']}.pth"
+    if generator.is_file():
+        eval_dir = work / f"eval_end_{last['step']}"
+        result = _evaluate(work, generator, eval_dir, threads)
+        lines += _full_eval_table(result, f"Generator of step {last['step']} (the end of the run)")
+        corpus = Path(config.data.validation_files).parent
+        pictures = _language_pictures(eval_dir, corpus / "heldout_list.txt")
+        lines += ["Reference | model | untrained control, one held-out line per language:", "",
+                  " ".join(f"![{p.stem}](results/{p.name})" for p in pictures), ""]
     text = "\n".join(lines)
     (RESULTS / "learning_proof.md").write_text(text + "\n", encoding="utf-8")
     return text
