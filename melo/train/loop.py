@@ -194,6 +194,8 @@ def save(run: Run) -> None:
 def cleanup(run: Run | None, dist_ctx: Distributed) -> None:
     if run is not None:
         run.monitor.close()
+        if run.lock is not None:
+            run.lock.release()
     dist_ctx.close()
     close_logging()
 

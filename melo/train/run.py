@@ -1,9 +1,9 @@
 """Run setup: everything the loop needs, built once by :func:`setup` into a :class:`Run`.
 
-In order: logging (rank 0 also opens the log file), the config, the checkpoint folder's intent (refuse to
-overwrite a run, or to resume from nothing; the place for a run lock), mixed precision, seeds, data
-preparation, the networks (pretrained initialisation on a fresh run), optimizers and schedules, the resumed
-state, the resolved config and symbol table beside the checkpoints, DDP, loaders, TensorBoard.
+In order: logging (rank 0 also opens the log file), the config, the run lock (:mod:`melo.train.lock`), the
+checkpoint folder's intent (refuse to overwrite a run, or to resume from nothing), mixed precision, seeds,
+data preparation, the networks (pretrained initialisation on a fresh run), optimizers and schedules, the
+resumed state, the resolved config and symbol table beside the checkpoints, DDP, loaders, TensorBoard.
 
 Mixed precision: ``train.bf16_run`` -> bf16 autocast on CUDA; otherwise ``train.fp16_run`` -> fp16 autocast
 with a GradScaler on CUDA. On CPU both are ignored with one warning (fp32).
@@ -30,6 +30,7 @@ from melo.train import models as nets
 from melo.train.cli import Args
 from melo.train.data import Loaders, build_loaders, prepare_data
 from melo.train.errors import TrainingError
+from melo.train.lock import RunLock, hold_run_lock
 from melo.train.state import Progress, restore
 from melo.train.step import Optimizers, make_optimizers
 
@@ -73,6 +74,8 @@ class Run:
     """:class:`melo.train.speech_eval.SpeechEvaluation` on rank 0 when ``train.eval_utterances`` > 0."""
     best_value: float | None = None
     """The best ``train.best_metric`` so far (kept in ``G_best.pth``)."""
+    lock: RunLock | None = None
+    """The checkpoint folder's run lock (rank 0; :mod:`melo.train.lock`)."""
 
     @property
     def ckpt_dir(self) -> Path:
@@ -82,7 +85,19 @@ class Run:
 def setup(args: Args, dist_ctx: Distributed) -> Run:
     setup_logging(dist_ctx.is_main)
     config = _load_config(args.config)
-    _check_checkpoint_intent(args.checkpoint_dir, args.resume)  # before anything is written
+    lock = hold_run_lock(args.checkpoint_dir, dist_ctx)  # before anything is written; released by cleanup
+    try:
+        run = _setup_locked(args, dist_ctx, config)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
+    run.lock = lock
+    return run
+
+
+def _setup_locked(args: Args, dist_ctx: Distributed, config: Config) -> Run:
+    _check_checkpoint_intent(args.checkpoint_dir, args.resume)
     if dist_ctx.is_main:
         logger.info("log file: %s", open_log_file(args.logs_dir, args.model))
     logger.info("rank %d/%d on %s%s", dist_ctx.rank, dist_ctx.world_size, dist_ctx.device,
