@@ -2,11 +2,12 @@
 
 ``prepare(config)`` is the whole job (``python -m melo.preprocess`` is a thin CLI around it):
 
-1. parse both filelists (``melo.data.filelist``), give speakers ids (train, then val), check ``n_speakers``;
+1. parse both filelists (``melo.data.filelist``);
 2. per row, in ``workers`` processes: hash the wav (memoised by path/size/mtime), measure it (readable?
    silent? length? rate? channels? clipped?) and store int16 wav + fp16 linear spectrogram; run the text
    frontend and store the phonemes and ids -- each only when its cache entry is missing;
-3. batch the encoder over the good rows whose features are missing and store them as fp16;
+3. give the speakers of the kept rows ids (train, then val; after ``data.spk2id``), check ``n_speakers``;
+   batch the encoder over the good rows whose features are missing and store them as fp16;
 4. write one manifest per filelist (the good rows), the report, and the resolved config -- each only if
    its content changed, so a second run over fresh caches writes nothing at all.
 
@@ -230,13 +231,6 @@ def prepare(
     report.problems += train_parse.problems + val_parse.problems
     report.rows["train"] = len(train_parse.rows) + _count_line_problems(train_parse.problems)
     report.rows["val"] = len(val_parse.rows) + _count_line_problems(val_parse.problems)
-    spk2id = assign_speaker_ids(train_parse.rows, val_parse.rows, data.spk2id)
-    if len(spk2id) > data.n_speakers:
-        raise DataError(
-            f"found {len(spk2id)} speakers in {data.training_files} and {data.validation_files}, "
-            f"but data.n_speakers is {data.n_speakers}; raise n_speakers to at least {len(spk2id)}"
-        )
-    resolved = config.replace(data={"spk2id": spk2id})
     rows = train_parse.rows + val_parse.rows
 
     index = C.WavHashIndex(cache_dir / "wav_index.json")
@@ -258,6 +252,15 @@ def prepare(
             )
 
     good = [s for s in row_states if s.ok]
+    # ids only for speakers with kept rows (a speaker whose every row was rejected gets none)
+    spk2id = assign_speaker_ids([s.row for s in good if s.row.split == "train"],
+                                [s.row for s in good if s.row.split == "val"], data.spk2id)
+    if len(spk2id) > data.n_speakers:
+        raise DataError(
+            f"found {len(spk2id)} speakers in {data.training_files} and {data.validation_files}, "
+            f"but data.n_speakers is {data.n_speakers}; raise n_speakers to at least {len(spk2id)}"
+        )
+    resolved = config.replace(data={"spk2id": spk2id})
     _fill_features(good, data, config.model.bert_channels, cache_dir, device, progress, report)
 
     manifests = {}

@@ -31,6 +31,7 @@ from melo.train.cli import Args
 from melo.train.data import Loaders, build_loaders, prepare_data
 from melo.train.errors import TrainingError
 from melo.train.lock import RunLock, hold_run_lock
+from melo.train.speakers import pin_trained_speakers, prepared_speakers, report_speaker_changes
 from melo.train.state import Progress, restore
 from melo.train.step import Optimizers, make_optimizers
 
@@ -106,8 +107,13 @@ def _setup_locked(args: Args, dist_ctx: Distributed, config: Config) -> Run:
     _seed_everything(config.train.seed + dist_ctx.rank)
 
     workers = config.train.num_workers if args.workers is None else args.workers
+    trained_spk2id = None
+    if args.resume:  # names keep the ids they were trained with, whatever order the filelists list them in
+        config, trained_spk2id = pin_trained_speakers(config, args.checkpoint_dir)
     prepared = prepare_data(config, workers, dist_ctx)
     config = prepared.config  # resolved: spk2id filled in
+    if dist_ctx.is_main:
+        report_speaker_changes(trained_spk2id, config.data.spk2id, prepared_speakers(prepared))
     symbols = _symbol_table_dict()
     networks = nets.build_networks(config, symbols, dist_ctx.device)
     if not args.resume:
