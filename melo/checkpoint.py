@@ -18,7 +18,9 @@ A training run writes, into ``checkpoints/NAME/``:
     "generator": state_dict, "config": dict, "symbols": dict, "spk2id": dict}``. ``config`` is the
     resolved config (``Config.to_dict()``), ``symbols`` the symbol table (``SymbolTable.to_dict()``).
 
-Every file holds only tensors, numbers, strings, lists and dicts, so it loads with
+Every file also holds a ``checksum`` of the rest (:mod:`melo.checksum`); :func:`load_checkpoint_file`
+checks it (and drops it from the payload it returns), so a file with damaged bytes names itself, and a
+damaged set is passed over like a truncated one. Every file holds only tensors, numbers, strings, lists and dicts, so it loads with
 ``torch.load(..., weights_only=True)``. A set is *complete* when its G, D and optimizer files exist,
 load, and agree on the step; :func:`load_latest_complete` returns the newest complete set and passes
 over a newer broken one with a warning.
@@ -42,6 +44,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from melo.checksum import ALGORITHM, payload_checksum
 from melo.files import TEMPORARY_GLOB, atomic_write
 
 __all__ = [
@@ -94,7 +97,11 @@ class CheckpointSet:
 # -- writing ----------------------------------------------------------------------------------
 
 def atomic_save(obj: Any, path: str | Path) -> None:
-    """``torch.save`` to ``path`` so that a crash at any moment leaves either the old file or the new one."""
+    """``torch.save`` to ``path`` so that a crash at any moment leaves either the old file or the new one.
+    A dict payload gets its ``checksum`` (:mod:`melo.checksum`), checked by :func:`load_checkpoint_file`."""
+    if isinstance(obj, dict):
+        obj = {**{k: v for k, v in obj.items() if k != "checksum"},
+               "checksum": {"algorithm": ALGORITHM, "digest": payload_checksum(obj)}}
     atomic_write(path, lambda tmp: torch.save(obj, tmp), durable=True)
 
 
@@ -187,6 +194,7 @@ def load_checkpoint_file(path: str | Path, expected_format: str | None = None) -
         raise CheckpointError(f"{path}: cannot read checkpoint ({type(e).__name__}: {e})") from e
     if not isinstance(payload, dict):
         raise CheckpointError(f"{path}: not a melo checkpoint (top level is {type(payload).__name__})")
+    _verify_checksum(path, payload)
     if expected_format is not None and payload.get("format") != expected_format:
         raise CheckpointError(
             f"{path}: expected format {expected_format!r}, found {payload.get('format')!r}"
@@ -274,6 +282,18 @@ def restore_rng_state(state: dict[str, Any]) -> None:
 
 
 # -- internals --------------------------------------------------------------------------------
+
+def _verify_checksum(path: Path, payload: dict[str, Any]) -> None:
+    """Check and remove the stored ``checksum`` (files written before checksums have none and pass)."""
+    stored = payload.pop("checksum", None)
+    if stored is None:
+        return
+    if not isinstance(stored, dict) or stored.get("algorithm") != ALGORITHM:
+        raise CheckpointError(f"{path}: unknown checksum {stored!r}")
+    if payload_checksum(payload) != stored.get("digest"):
+        raise CheckpointError(f"{path}: damaged: its content does not match the checksum stored when it was "
+                              f"written (a disk or copy error?)")
+
 
 def _step_files(ckpt_dir: Path) -> dict[int, dict[str, Path]]:
     found: dict[int, dict[str, Path]] = {}

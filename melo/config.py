@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -149,7 +150,10 @@ class TrainConfig:
         _check(self.log_interval > 0, "train.log_interval", "must be > 0")
         _check(self.eval_interval > 0, "train.eval_interval", "must be > 0")
         _check(self.epochs > 0, "train.epochs", "must be > 0")
-        _check(self.learning_rate > 0, "train.learning_rate", "must be > 0")
+        _check(0 < self.learning_rate <= 1, "train.learning_rate", "must be in (0, 1]")
+        _check(0 < self.eps < 1, "train.eps", "must be in (0, 1)")
+        for name in ("c_mel", "c_kl", "c_dur"):
+            _check(getattr(self, name) >= 0, f"train.{name}", "must be >= 0 (a loss weight)")
         _check(len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas), "train.betas", "must be two numbers in [0, 1)")
         _check(self.batch_size > 0, "train.batch_size", "must be > 0")
         _check(0 < self.lr_decay <= 1, "train.lr_decay", "must be in (0, 1]")
@@ -492,16 +496,35 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(f"{path}: config file not found") from None
     except UnicodeDecodeError as e:
         raise ConfigError(f"{path}: not UTF-8 text ({e})") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, not a config file") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read the config file ({e.strerror or e})") from None
     try:
-        raw = json.loads(_strip_line_comments(text))
+        raw = json.loads(_strip_line_comments(text), object_pairs_hook=_refuse_duplicate_keys)
     except json.JSONDecodeError as e:
         raise ConfigError(f"{path}:{e.lineno}:{e.colno}: invalid JSON: {e.msg}") from None
+    except _DuplicateKey as e:
+        raise ConfigError(f"{path}: key {e.args[0]!r} appears twice in one object; keep one") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the top level must be an object with train/data/model sections")
     return _build(Config, raw, "", str(path))
 
 
 # -- internals ------------------------------------------------------------------------------
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
 
 def _check(ok: bool, key: str, message: str) -> None:
     if not ok:
@@ -606,6 +629,8 @@ def _coerce(tp: Any, value: Any, key: str, source: str) -> Any:
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{source}: {key}: expected a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ConfigError(f"{source}: {key}: expected a finite number, got {value!r}")
         return float(value)
     if tp is str:
         if not isinstance(value, str):
