@@ -37,6 +37,7 @@ import numpy as np
 
 from melo.config import Config, DataConfig
 from melo.data import cache as C
+from melo.data.integrity import npy_shape, npz_intact
 from melo.files import atomic_write, write_if_changed, write_json_atomic
 from melo.data.filelist import (
     ERROR,
@@ -342,8 +343,9 @@ def is_fresh(config: Config) -> bool:
 
     True when the saved data config matches ``config.data`` (ignoring ``spk2id``), both filelists are
     byte-identical to the ones the manifests were built from, every listed wav still has the size and
-    mtime it was hashed with and every cache file a manifest names exists. Encoder weights changed in
-    place are not detected; ``prepare`` is the authority and is itself fast when everything is fresh.
+    mtime it was hashed with and every cache file a manifest names exists and passes the header checks of
+    :mod:`melo.data.integrity`. Encoder weights changed in place are not detected; ``prepare`` is the
+    authority and is itself fast when everything is fresh.
     """
     from melo.config import ConfigError, load_config
 
@@ -372,8 +374,8 @@ def is_fresh(config: Config) -> bool:
                 return False
             if entry is None or entry[0] != st.st_size or entry[1] != st.st_mtime_ns:
                 return False
-            paths = (manifest.audio_path(item), manifest.phonemes_path(item), manifest.features_path(item))
-            if not all(p.exists() for p in paths):
+            if not (npz_intact(manifest.audio_path(item)) and npy_shape(manifest.features_path(item)) is not None
+                    and _is_json(manifest.phonemes_path(item))):
                 return False
     return True
 
@@ -438,8 +440,7 @@ def _measure_rows(
         st.phoneme_key = C.phoneme_key(row.text, row.language, symbols, data.add_blank, data.korean_coda_classes)
         text_json = C.shard_path(cache_dir, "phonemes", st.phoneme_key, ".json")
         if ("text", st.phoneme_key) not in jobs:
-            if text_json.exists():
-                st.text = _read_json(text_json)
+            st.text = _cached_json(text_json, row, report)
             if st.text is None or "retry" in st.text:
                 jobs[("text", st.phoneme_key)] = _Job("text", st.phoneme_key, str(cache_dir), text=row.text,
                                                        language=row.language, add_blank=data.add_blank,
@@ -458,10 +459,14 @@ def _measure_rows(
         if ("audio", st.audio_key) in jobs:
             continue
         meta_path = C.shard_path(cache_dir, "audio", st.audio_key, ".json")
-        st.audio = _read_json(meta_path) if meta_path.exists() else None
+        st.audio = _cached_json(meta_path, row, report)
         arrays = C.shard_path(cache_dir, "audio", st.audio_key, ".npz")
-        # measured before: recompute only a usable clip whose arrays are missing (e.g. limits were widened)
-        if st.audio is None or (_audio_usable(st.audio, data.min_audio_seconds, data.max_audio_seconds) and not arrays.exists()):
+        usable = st.audio is not None and _audio_usable(st.audio, data.min_audio_seconds, data.max_audio_seconds)
+        damaged = usable and arrays.exists() and not npz_intact(arrays)
+        if damaged:
+            _report_damaged(report, row, arrays)
+        # measured before: recompute only a usable clip whose arrays are missing (e.g. limits were widened) or damaged
+        if st.audio is None or (usable and (damaged or not arrays.exists())):
             jobs[("audio", st.audio_key)] = _Job(
                 "audio", st.audio_key, str(cache_dir), wav=str(row.wav),
                 sampling_rate=data.sampling_rate, filter_length=data.filter_length,
@@ -682,10 +687,19 @@ def _fill_features(
         st.feature_key = C.feature_key(st.phoneme_key, fingerprint, data.bert_model, data.bert_layer, data.add_blank)
         if st.feature_key in todo:
             continue
-        if C.shard_path(cache_dir, "features", st.feature_key, ".npy").exists():
-            report.reused["features"] += 1
-        else:
+        path = C.shard_path(cache_dir, "features", st.feature_key, ".npy")
+        if not path.exists():
             todo[st.feature_key] = st
+            continue
+        shape = npy_shape(path)
+        if shape is not None and shape[0] != bert_channels:  # the encoder's size, whether or not it is loaded
+            raise DataError(f"data.bert_model {data.bert_model!r} gives {shape[0]}-dimensional features (cached in "
+                            f"{path}) but model.bert_channels is {bert_channels}; they must be equal")
+        if shape is None or shape[1] != len(st.text["phone_ids"]):  # type: ignore[index]
+            _report_damaged(report, st.row, path)
+            todo[st.feature_key] = st
+        else:
+            report.reused["features"] += 1
     if not todo:
         return
     try:
@@ -734,12 +748,36 @@ def _count_line_problems(problems: Iterable[Problem]) -> int:
     return len({p.line for p in problems if p.line > 0})
 
 
+def _is_json(path: Path) -> bool:
+    try:
+        json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def _read_json(path: Path) -> dict[str, Any] | None:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         logger.warning("%s: unreadable cache entry; recomputing it", path)
         return None
+
+
+def _cached_json(path: Path, row: Row, report: Report) -> dict[str, Any] | None:
+    """A cache entry's JSON, or ``None`` when it is absent or damaged (then reported; the caller recomputes)."""
+    if not path.exists():
+        return None
+    value = _read_json(path)
+    if not isinstance(value, dict):
+        _report_damaged(report, row, path)
+        return None
+    return value
+
+
+def _report_damaged(report: Report, row: Row, path: Path) -> None:
+    report.problems.append(Problem(row.filelist, row.line, "cache-damaged",
+                                   f"damaged cache entry {path} (cut short or unreadable): recomputed", FIXED))
 
 
 def _json_bytes(obj: Any) -> bytes:
