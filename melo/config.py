@@ -229,6 +229,14 @@ class DataConfig:
     """Clips shorter than this are reported and left out of training."""
     max_audio_seconds: float = 30.0
     """Clips longer than this are reported and left out of training."""
+    min_phones_per_frame: float = 0.02
+    max_phones_per_frame: float = 1.0
+    """Rows whose phone positions (blanks included, as the model sees them) per spectrogram frame fall outside
+    these bounds are reported and left out. Above 1 the alignment cannot place the text at all (it needs a
+    frame per position); 300 characters read over half a second come to about 10. Measured: 0.11 to 0.31 on
+    the demo corpus at 86 frames/s (44.1 kHz, hop 512); ordinary read speech at 43 frames/s (22.05 kHz, hop
+    512) reached 0.90 in the test data, so the default stops at the alignment's limit. Below 0.02 (under one
+    phone a second at 86 frames/s) a clip is mostly silence or its transcript mostly missing."""
 
     def __post_init__(self) -> None:
         _check(self.sampling_rate > 0, "data.sampling_rate", "must be > 0")
@@ -258,6 +266,8 @@ class DataConfig:
         _check(self.bert_precision in ("fp32", "fp16", "bf16", "int8"), "data.bert_precision",
                f"must be one of fp32, fp16, bf16, int8; got {self.bert_precision!r}")
         _check(0 < self.min_audio_seconds < self.max_audio_seconds, "data.min_audio_seconds", "must be in (0, max_audio_seconds)")
+        _check(0 <= self.min_phones_per_frame < self.max_phones_per_frame, "data.min_phones_per_frame",
+               "must be in [0, max_phones_per_frame)")
 
     @property
     def spec_channels(self) -> int:

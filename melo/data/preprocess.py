@@ -29,7 +29,7 @@ import logging
 import os
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -38,6 +38,15 @@ import numpy as np
 from melo.config import Config, DataConfig
 from melo.data import cache as C
 from melo.data.integrity import npy_shape, npz_intact
+from melo.data.row_checks import (
+    constant_audio,
+    nothing_to_say,
+    other_normalisation,
+    phone_rate,
+    script_names,
+    truncated_wav,
+)
+from melo.path_kind import not_a_file
 from melo.files import atomic_write, write_if_changed, write_json_atomic
 from melo.data.filelist import (
     ERROR,
@@ -276,7 +285,7 @@ def prepare(
             "filelist": str(filelist),
             "hop_length": data.hop_length,
             "sampling_rate": data.sampling_rate,
-            "filelist_hash": C.file_hash(Path(filelist)) if Path(filelist).exists() else None,
+            "filelist_hash": C.file_hash(Path(filelist)) if not_a_file(filelist) is None else None,
             "items": [asdict(it) for it in items],
         }
         if write_if_changed(path, _json_bytes(payload)):
@@ -359,6 +368,8 @@ def is_fresh(config: Config) -> bool:
     if {**saved.to_dict()["data"], "spk2id": None} != {**config.to_dict()["data"], "spk2id": None}:
         return False  # only the data section shapes the caches; train/model changes do not matter here
     for split, filelist in (("train", data.training_files), ("val", data.validation_files)):
+        if not_a_file(filelist) is not None:
+            return False
         try:
             raw = json.loads(manifest_path(cache_dir, filelist, split).read_text(encoding="utf-8"))
             manifest = load_manifest(manifest_path(cache_dir, filelist, split))
@@ -447,6 +458,20 @@ def _measure_rows(
                                                        korean_coda_classes=data.korean_coda_classes)
             else:
                 report.reused["phonemes"] += 1
+        kind = not_a_file(row.wav)
+        other = other_normalisation(row.wav) if kind == "not found" else None
+        if other is not None:  # e.g. a list written on Linux (NFC) for files named on macOS (NFD)
+            report.problems.append(Problem(row.filelist, row.line, "name-normalised", f"audio file {row.wav.name!r} "
+                                           f"is on disk as {other.name!r}, the same name in another Unicode "
+                                           f"normalisation form: read that", FIXED))
+            st.row = row = replace(row, wav=other)
+            kind = not_a_file(row.wav)
+        if kind == "not found":
+            report.problems.append(Problem(row.filelist, row.line, "missing-file", f"audio file not found: {row.wav}"))
+            continue
+        if kind is not None:
+            report.problems.append(Problem(row.filelist, row.line, "not-a-file", f"audio path {row.wav} {kind}"))
+            continue
         try:
             wav_hash = index.hash(row.wav)
         except FileNotFoundError:
@@ -500,10 +525,14 @@ def _judge(st: _RowState, data: DataConfig, report: Report) -> bool:
 
     if audio.get("error"):
         add("unreadable", f"unreadable or corrupt audio {row.wav.name}: {audio['error']}")
+    elif audio.get("truncated"):
+        add("truncated-audio", f"{row.wav.name}: {audio['truncated']}")
     elif audio["samples"] == 0:
         add("empty-audio", f"zero-length audio {row.wav.name}")
     elif audio["peak"] < SILENCE_PEAK:
         add("silent", f"silent audio {row.wav.name} (peak {audio['peak']:.1e} < {SILENCE_PEAK:g})")
+    elif audio.get("constant"):
+        add("no-speech", f"{row.wav.name}: {audio['constant']}")
     else:
         seconds = audio["samples"] / data.sampling_rate
         if seconds < data.min_audio_seconds or audio["frames"] == 0:
@@ -518,12 +547,21 @@ def _judge(st: _RowState, data: DataConfig, report: Report) -> bool:
             add("clipped", f"clipped: {100 * audio['clipped_fraction']:.1f}% of samples at full scale", WARNING)
     if text.get("error"):
         add(text.get("kind", "text"), text["error"])
+    elif (silent_text := nothing_to_say(text["phonemes"]["phones"], row.text, text.get("dropped", ()))):
+        add("unpronounceable", silent_text)
     else:
         if text.get("dropped"):
             chars = "".join(text["dropped"])
-            add("dropped-chars", f"characters no language could read were dropped: {chars!r}", WARNING)
+            scripts = script_names(text["dropped"])
+            in_scripts = f" ({', '.join(scripts)} script)" if scripts else ""
+            add("dropped-chars", f"characters no language could read were dropped: {chars!r}{in_scripts}", WARNING)
         if text.get("unknown_phones"):
             add("unknown-phones", f"phones not in the symbol table (read as UNK): {' '.join(text['unknown_phones'])}", WARNING)
+    if not any(p.severity == ERROR for p in problems):
+        rate = phone_rate(len(text["phone_ids"]), int(audio["frames"]), data.min_phones_per_frame,
+                          data.max_phones_per_frame)
+        if rate is not None:
+            add(*rate)
     report.problems += problems
     ok = not any(p.severity == ERROR for p in problems)
     assert not ok or _audio_usable(audio, data.min_audio_seconds, data.max_audio_seconds)
@@ -533,6 +571,8 @@ def _judge(st: _RowState, data: DataConfig, report: Report) -> bool:
 def _audio_usable(audio: dict[str, Any], min_seconds: float, max_seconds: float) -> bool:
     """The one rule for "these measured facts make a trainable clip" (the job and the report both use it)."""
     if audio.get("error") or audio["samples"] == 0 or audio["frames"] == 0 or audio["peak"] < SILENCE_PEAK:
+        return False
+    if audio.get("truncated") or audio.get("constant"):
         return False
     return min_seconds <= audio["samples"] / audio["sampling_rate"] <= max_seconds
 
@@ -571,7 +611,8 @@ def _audio_job(job: _Job, limits: tuple[float, float]) -> dict[str, Any]:
     from melo.audio import load_audio, spectrogram
 
     cache_dir = Path(job.cache_dir)
-    meta: dict[str, Any] = {"hop_length": job.hop_length, "sampling_rate": job.sampling_rate}
+    meta: dict[str, Any] = {"hop_length": job.hop_length, "sampling_rate": job.sampling_rate,
+                            "truncated": truncated_wav(job.wav)}
     try:
         clip = load_audio(job.wav, job.sampling_rate)
     except (RuntimeError, ValueError, OSError) as e:  # soundfile raises LibsndfileError (a RuntimeError)
@@ -588,6 +629,7 @@ def _audio_job(job: _Job, limits: tuple[float, float]) -> dict[str, Any]:
         channels=int(clip.original_channels),
         peak=peak,
         clipped_fraction=float(np.mean(np.abs(samples) >= CLIP_LEVEL)) if samples.size else 0.0,
+        constant=constant_audio(samples, SILENCE_PEAK),
     )
     if not np.isfinite(samples).all():
         meta["error"] = "non-finite samples (NaN or infinity)"
