@@ -28,7 +28,10 @@ import torch
 
 from melo.checkpoint import CheckpointError, load_checkpoint_file
 from melo.config import Config, ConfigError, load_config
+from melo.data.row_checks import has_speech
+from melo.synthesis_args import numbers_problem, output_problem, text_problem, write_audio
 from melo.text import DEFAULT_TABLE, SymbolTable, phonemize, validate_language
+from melo.text.frontend import NothingToPronounceError
 from melo.text.sequence import to_sequence
 from melo.text.split import split_sentences
 
@@ -262,6 +265,8 @@ class TTS:
         t0 = time.perf_counter()
         phonemes = phonemize(sentence, language=language, context=paragraph,  # context: kanji-only sentences
                              korean_coda_classes=self.config.data.korean_coda_classes)
+        if not has_speech(phonemes.phones):  # punctuation only (or a script no language reads, dropped)
+            raise NothingToPronounceError(f"nothing pronounceable in {sentence!r} (only punctuation is left)")
         seq = to_sequence(phonemes, self.symbols, add_blank=self.config.data.add_blank)
         t1 = time.perf_counter()
         bert = self.features(phonemes, add_blank=self.config.data.add_blank)
@@ -292,12 +297,13 @@ class TTS:
         timings.samples += audio.shape[0]
         return audio
 
-    def _check_args(self, text: str, language: str | None, speed: float) -> list[str]:
-        if not isinstance(text, str) or not text.strip():
+    def _check_args(self, text: str, language: str | None, **numbers: Any) -> list[str]:
+        problem = text_problem(text) or numbers_problem(**numbers)
+        if problem:
+            raise SynthesisError(problem)
+        if not text.strip():
             raise SynthesisError("text is empty; give at least one word to read")
         validate_language(language)
-        if not speed > 0:
-            raise SynthesisError(f"speed must be > 0, got {speed}")
         sentences = split_sentences(text)
         if not sentences:
             raise SynthesisError("text is empty; give at least one word to read")
@@ -316,7 +322,10 @@ class TTS:
         seed: int | None = None,
     ) -> Iterator[np.ndarray]:
         """Yield float32 audio one sentence at a time (each followed by a short pause but the last)."""
-        sentences = self._check_args(text, language, speed)
+        sentences = self._check_args(text, language, speed=speed, sdp_ratio=sdp_ratio, noise_scale=noise_scale,
+                                     noise_scale_w=noise_scale_w, pause_seconds=pause_seconds)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+            raise SynthesisError(f"seed must be an integer or None, got {seed!r}")
         speaker = self._speaker_index(speaker_id)
         if seed is not None:
             torch.manual_seed(seed)
@@ -349,7 +358,10 @@ class TTS:
         seed: int | None = None,
     ) -> np.ndarray:
         """Read ``text`` with speaker ``speaker_id`` (int id or name); returns float32 audio at
-        :attr:`sample_rate`, and writes a 16-bit WAV to ``output_path`` when given."""
+        :attr:`sample_rate`, and writes it to ``output_path`` when given, in the format its extension names
+        (:data:`melo.synthesis_args.OUTPUT_FORMATS`: 16-bit WAV, FLAC or raw PCM, MP3, Opus)."""
+        if output_path is not None and (problem := output_problem(output_path)):
+            raise SynthesisError(problem)  # before any synthesis
         chunks = list(
             self.stream(
                 text, speaker_id=speaker_id, language=language, speed=speed, sdp_ratio=sdp_ratio,
@@ -358,7 +370,5 @@ class TTS:
         )
         audio = np.concatenate(chunks).astype(np.float32, copy=False)
         if output_path is not None:
-            from melo.audio import save_wav
-
-            save_wav(output_path, audio, self.sample_rate)
+            write_audio(output_path, audio, self.sample_rate)
         return audio

@@ -46,6 +46,7 @@ import torch
 
 from melo.checksum import ALGORITHM, payload_checksum
 from melo.files import TEMPORARY_GLOB, atomic_write
+from melo.path_kind import NOT_FOUND, not_a_file
 
 __all__ = [
     "CheckpointError",
@@ -186,8 +187,16 @@ def prune_checkpoints(ckpt_dir: str | Path, keep: int) -> list[Path]:
 def load_checkpoint_file(path: str | Path, expected_format: str | None = None) -> dict[str, Any]:
     """``torch.load(path, weights_only=True)`` on CPU, with errors that name the file."""
     path = Path(path)
-    if not path.is_file():
+    kind = not_a_file(path)
+    if kind == NOT_FOUND:
         raise CheckpointNotFoundError(f"{path}: checkpoint not found")
+    if kind is not None:
+        raise CheckpointError(f"{path}: cannot read checkpoint: it {kind}")
+    with open(path, "rb") as f:
+        head = f.read(64)
+    if not head.startswith((b"PK\x03\x04", b"\x80")) and _looks_like_text(head):  # torch's zip, legacy pickle
+        raise CheckpointError(f"{path}: cannot read checkpoint: it is a text file ({head[:24].decode('utf-8', 'replace')!r}"
+                              f"...), not a PyTorch checkpoint such as checkpoints/NAME/G_latest.pth")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises several types for truncated or foreign files
@@ -282,6 +291,16 @@ def restore_rng_state(state: dict[str, Any]) -> None:
 
 
 # -- internals --------------------------------------------------------------------------------
+
+def _looks_like_text(head: bytes) -> bool:
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as e:
+        if e.start < len(head) - 3:
+            return False
+        text = head[: e.start].decode("utf-8")  # a character cut by the 64-byte read
+    return bool(text) and all(ch.isprintable() or ch in "\t\r\n" for ch in text)
+
 
 def _verify_checksum(path: Path, payload: dict[str, Any]) -> None:
     """Check and remove the stored ``checksum`` (files written before checksums have none and pass)."""

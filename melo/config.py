@@ -499,15 +499,18 @@ class Config:
 
 def load_config(path: str | Path) -> Config:
     """Read and validate a config file. Errors name the file and the key."""
+    from melo.path_kind import NOT_FOUND, not_a_file
+
     path = Path(path)
+    kind = not_a_file(path)
+    if kind not in (None, NOT_FOUND):  # a directory, or a FIFO that would block the read
+        raise ConfigError(f"{path}: cannot read the config: it {kind}")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
     except UnicodeDecodeError as e:
         raise ConfigError(f"{path}: not UTF-8 text ({e})") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{path}: is a directory, not a config file") from None
     except OSError as e:
         raise ConfigError(f"{path}: cannot read the config file ({e.strerror or e})") from None
     try:

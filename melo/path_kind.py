@@ -11,16 +11,18 @@ import os
 import stat
 from pathlib import Path
 
-__all__ = ["not_a_file"]
+__all__ = ["NOT_FOUND", "not_a_file"]
+
+NOT_FOUND = "does not exist"
 
 
 def not_a_file(path: str | Path) -> str | None:
-    """``None`` when ``path`` is a regular file (or a link to one); otherwise why not, e.g. ``"is a directory"``
-    or ``"not found"``, ready to follow the path in a message."""
+    """``None`` when ``path`` is a regular file (or a link to one); otherwise why not, e.g. ``"is a directory,
+    not a file"`` or :data:`NOT_FOUND`, ready to follow "it" in a message."""
     try:
         mode = os.stat(path).st_mode
     except FileNotFoundError:
-        return "not found"
+        return NOT_FOUND
     except ValueError:  # an embedded NUL byte
         return "is not a valid path (it contains a NUL byte)"
     except OSError as e:

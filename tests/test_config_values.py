@@ -55,5 +55,5 @@ def test_a_key_given_twice_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_directory_given_as_config_is_one_line(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="is a directory, not a config file"):
+    with pytest.raises(ConfigError, match="cannot read the config: it is a directory, not a file"):
         load_config(tmp_path)

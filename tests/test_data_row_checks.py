@@ -4,15 +4,13 @@ speakers get ids only from the rows that were kept."""
 from __future__ import annotations
 
 import os
-import stat
-import threading
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pytest
 from data_messy import SR, tone, write_wav
 from data_small import small_dataset
+from fifo_readers import unblock_fifo_readers  # noqa: F401 -- fixture
 
 from melo.data import preprocess as P
 
@@ -61,27 +59,6 @@ def _write_bad_wavs(wavs: Path) -> None:
     write_wav(wavs / NFC_NAME, tone(1.0, freq=700))
     write_wav(wavs / f"n{NFD_NAME}", tone(1.0, freq=800))  # the list names it in NFC
     os.mkfifo(wavs / "pipe.wav")
-
-
-@pytest.fixture()
-def unblock_fifo_readers(tmp_path: Path) -> Iterator[None]:
-    """Keeps a test that reads a FIFO from hanging: a writer opens and closes every FIFO under ``tmp_path``
-    whenever a reader is waiting on one, so the reader sees an empty file instead of blocking forever."""
-    stop = threading.Event()
-
-    def poke() -> None:
-        while not stop.wait(0.2):
-            for fifo in (p for p in tmp_path.rglob("*") if stat.S_ISFIFO(p.lstat().st_mode)):
-                try:
-                    os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
-                except OSError:
-                    pass  # no reader waiting
-
-    thread = threading.Thread(target=poke, daemon=True)
-    thread.start()
-    yield
-    stop.set()
-    thread.join()
 
 
 def test_rows_that_cannot_train_are_reported_each_with_its_reason(tmp_path: Path, tiny_encoder_dir: Path,

@@ -46,7 +46,7 @@ from melo.data.row_checks import (
     script_names,
     truncated_wav,
 )
-from melo.path_kind import not_a_file
+from melo.path_kind import NOT_FOUND, not_a_file
 from melo.files import atomic_write, write_if_changed, write_json_atomic
 from melo.data.filelist import (
     ERROR,
@@ -459,14 +459,14 @@ def _measure_rows(
             else:
                 report.reused["phonemes"] += 1
         kind = not_a_file(row.wav)
-        other = other_normalisation(row.wav) if kind == "not found" else None
+        other = other_normalisation(row.wav) if kind == NOT_FOUND else None
         if other is not None:  # e.g. a list written on Linux (NFC) for files named on macOS (NFD)
             report.problems.append(Problem(row.filelist, row.line, "name-normalised", f"audio file {row.wav.name!r} "
                                            f"is on disk as {other.name!r}, the same name in another Unicode "
                                            f"normalisation form: read that", FIXED))
             st.row = row = replace(row, wav=other)
             kind = not_a_file(row.wav)
-        if kind == "not found":
+        if kind == NOT_FOUND:
             report.problems.append(Problem(row.filelist, row.line, "missing-file", f"audio file not found: {row.wav}"))
             continue
         if kind is not None:
