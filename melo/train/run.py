@@ -31,6 +31,7 @@ from melo.train.cli import Args
 from melo.train.data import Loaders, build_loaders, prepare_data
 from melo.train.errors import TrainingError
 from melo.train.lock import RunLock, hold_run_lock
+from melo.train.resume_config import apply_optimizer_settings, check_resume_config
 from melo.train.speakers import pin_trained_speakers, prepared_speakers, report_speaker_changes
 from melo.train.state import Progress, restore
 from melo.train.step import Optimizers, make_optimizers
@@ -101,6 +102,8 @@ def _setup_locked(args: Args, dist_ctx: Distributed, config: Config) -> Run:
     _check_checkpoint_intent(args.checkpoint_dir, args.resume)
     if dist_ctx.is_main:
         logger.info("log file: %s", open_log_file(args.logs_dir, args.model))
+    if args.resume:  # every difference from the checkpoints' config, and a refusal of what cannot change
+        check_resume_config(args.checkpoint_dir, config, report=dist_ctx.is_main)
     logger.info("rank %d/%d on %s%s", dist_ctx.rank, dist_ctx.world_size, dist_ctx.device,
                 f" ({dist_ctx.backend})" if dist_ctx.backend else "")
     precision = _resolve_precision(config, dist_ctx)
@@ -126,6 +129,7 @@ def _setup_locked(args: Args, dist_ctx: Distributed, config: Config) -> Run:
     if args.resume:
         progress = restore(args.checkpoint_dir, networks.raw_generator, networks.raw_discriminators,
                            optimizers.by_name(), schedulers, precision.scaler, dist_ctx)
+        apply_optimizer_settings(optimizers.by_name(), schedulers, config, report=dist_ctx.is_main)
     if dist_ctx.is_main:  # the resolved config and symbol table, readable without loading a checkpoint
         args.checkpoint_dir.mkdir(parents=True, exist_ok=True)
         config.save(args.checkpoint_dir / "config.json")
