@@ -66,3 +66,11 @@ def test_bert_channels_disagreeing_with_the_encoder_is_caught_when_features_are_
     with pytest.raises(P.DataError, match=f"gives {config.model.bert_channels}-dimensional features .* but "
                                           f"model.bert_channels is {config.model.bert_channels * 2}"):
         P.prepare(wrong, progress=False)
+
+
+def test_a_bert_layer_beyond_the_encoder_is_blamed_on_bert_layer(tmp_path: Path, tiny_encoder_dir: Path) -> None:
+    config = small_dataset(tmp_path, tiny_encoder_dir, bert_layer=99)
+    with pytest.raises(P.DataError) as e:
+        P.prepare(config, progress=False)
+    assert str(e.value).startswith("data.bert_layer: bert_layer 99 is out of range")
+    assert "bert_precision" not in str(e.value)

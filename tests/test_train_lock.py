@@ -79,3 +79,24 @@ def test_model_name_that_is_not_a_folder_name_is_refused(name: str, capsys: pyte
     with pytest.raises(SystemExit) as stop:
         parse_args(["--config", "c.json", "--model", name])
     assert stop.value.code == 2 and "--model must be a run name" in capsys.readouterr().err
+
+
+def test_a_second_stop_signal_is_one_log_line_and_exit_130(workspace: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          caplog: pytest.LogCaptureFixture,
+                                                          capsys: pytest.CaptureFixture) -> None:
+    """The loop's signal handler raises KeyboardInterrupt on a second SIGTERM/SIGINT; main turns it into one
+    line (no traceback) and frees the run lock."""
+    import melo.train.loop
+
+    def interrupted(run: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(melo.train.loop, "train", interrupted)
+    try:
+        status = _train(workspace, "twice", "--max-steps", "1")
+    except KeyboardInterrupt:
+        pytest.fail("KeyboardInterrupt escaped melo.train.main")
+    assert status == 130
+    assert "stopped at once by a second stop signal at step 0, without saving" in caplog.text
+    assert "Traceback" not in caplog.text and "Traceback" not in capsys.readouterr().err
+    assert not (_folder(workspace, "twice") / LOCK_NAME).exists()

@@ -748,8 +748,10 @@ def _fill_features(
         extractor = FeatureExtractor.from_config(data, device=device, precision=data.bert_precision)  # type: ignore[arg-type]
     except ModelUnavailableError as e:
         raise DataError(f"text encoder data.bert_model={data.bert_model!r} is unavailable: {e}") from e
-    except ValueError as e:  # e.g. int8 (CPU-only dynamic quantisation) asked for on CUDA
-        raise DataError(f"data.bert_precision={data.bert_precision!r} on device {device!r}: {e}") from e
+    except ValueError as e:  # data.bert_layer beyond the encoder's layers, or int8 (CPU only) asked for on CUDA
+        setting = ("data.bert_layer" if "bert_layer" in str(e)
+                   else f"data.bert_precision={data.bert_precision!r} on device {device!r}")
+        raise DataError(f"{setting}: {e}") from e
     if extractor.hidden_size != bert_channels:
         raise DataError(
             f"data.bert_model {data.bert_model!r} has hidden size {extractor.hidden_size} "

@@ -52,6 +52,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TrainingError as e:
         logger.error("%s", e)
         return 2
+    except KeyboardInterrupt:  # a second SIGTERM/SIGINT while the first one's save was pending: one line
+        step = run.progress.step if run is not None else 0
+        logger.error("stopped at once by a second stop signal at step %d, without saving; the last checkpoint "
+                     "set is intact (--resume continues from it)", step)
+        return 130
     except BaseException:
         logger.exception("training failed")  # into the log file too, then fail loudly
         raise
