@@ -112,14 +112,18 @@ def _scalars(logdir: Path) -> dict[str, list[tuple[int, float, float]]]:
     return {t: [(e.step, e.value, e.wall_time) for e in events.Scalars(t)] for t in events.Tags()["scalars"]}
 
 
-def _curve(logdir: Path, log_interval: int) -> list[dict[str, float]]:
+def _curve(logdir: Path, log_interval: int, chunks: list[dict]) -> list[dict[str, float]]:
+    """One row per evaluation. Wall minutes: the finished chunks' wall time up to that step (a chunk cut short by a
+    crash or a stop is not counted; its steps are trained again)."""
     scalars = _scalars(logdir)
-    step_seconds = sorted((s, v) for s, v, _ in scalars.get("train/step_seconds", []))
-    start = min(w for values in scalars.values() for _, _, w in values)
+    # a chunk resumed from its last checkpoint logs the steps after it again: keep each step's latest value
+    latest = {s: v for s, v, _ in sorted(scalars.get("train/step_seconds", []), key=lambda e: e[2])}
+    step_seconds = sorted(latest.items())
     rows = []
-    for step, _, wall in sorted(scalars["speech/mcd_db"]):
+    evaluations = {s: (s, v, w) for s, v, w in sorted(scalars["speech/mcd_db"], key=lambda e: e[2])}
+    for step, _, _ in sorted(evaluations.values()):
         row = {"step": step, "train_minutes": sum(v for s, v in step_seconds if s <= step) * log_interval / 60,
-               "wall_minutes": (wall - start) / 60}
+               "wall_minutes": sum(c["wall_seconds"] for c in chunks if c["step"] <= step) / 60}
         for tag, values in scalars.items():
             if tag.startswith("speech"):
                 for s, v, _ in values:
@@ -229,14 +233,14 @@ def report(work: Path, name: str, budget_minutes: float, threads: int) -> str:
     from melo.config import load_config
 
     config = load_config(work / "config.json")
-    rows = _curve(work / "logs" / name, config.train.log_interval)
+    chunks = [json.loads(x) for x in (work / "chunks.jsonl").read_text().splitlines()] if (work / "chunks.jsonl").is_file() else []
+    rows = _curve(work / "logs" / name, config.train.log_interval, chunks)
     if not rows:
         raise SystemExit("no evaluation in the run yet")
     within = [r for r in rows if r["train_minutes"] <= budget_minutes] or rows[:1]
     at_budget, last = within[-1], rows[-1]
     RESULTS.mkdir(parents=True, exist_ok=True)
     _curve_png(rows, RESULTS / "learning_proof_curve.png")
-    chunks = [json.loads(x) for x in (work / "chunks.jsonl").read_text().splitlines()] if (work / "chunks.jsonl").is_file() else []
     loads = [c["load_average"][0] for c in chunks]
     lines = [
         "## Learning proof (issue 17): from scratch on 2 CPU cores",
@@ -283,6 +287,42 @@ def report(work: Path, name: str, budget_minutes: float, threads: int) -> str:
     return text
 
 
+def export_base(work: Path, name: str, step: int | None, out: Path) -> None:
+    """The demo's base voice: the generator and discriminators of ``step`` (default: the last) as fp16 files in our
+    checkpoint layouts (``G_base.pth`` as ``G_latest.pth``, ``D_base.pth`` as ``D_<step>.pth``) plus a README."""
+    import torch
+
+    from melo import checkpoint as ckpt
+
+    ckpt_dir = work / "checkpoints" / name
+    step = step or _done_steps(ckpt_dir)
+    latest = ckpt.load_checkpoint_file(work / "generators" / f"G_{step}.pth")
+    discriminators = ckpt.load_checkpoint_file(ckpt_dir / f"D_{step}.pth")["discriminators"]
+
+    def half(state: dict) -> dict:
+        return {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
+
+    config = dict(latest["config"])
+    config["data"] = {**config["data"], "training_files": "demo/proof/train_list.txt",
+                      "validation_files": "demo/proof/heldout_list.txt", "bert_model": "demo/tiny_encoder",
+                      "cache_dir": None}  # where `python -m melo.demo` puts them, not this machine's paths
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt.atomic_save({**latest, "generator": half(latest["generator"]), "config": config}, out / "G_base.pth")
+    ckpt.atomic_save({"format": "melo-D", "version": ckpt.FORMAT_VERSION, "step": step,
+                      "discriminators": {k: half(v) for k, v in discriminators.items()}}, out / "D_base.pth")
+    sizes = {p.name: p.stat().st_size / 2**20 for p in (out / "G_base.pth", out / "D_base.pth")}
+    (out / "README.md").write_text(
+        "# The demo's base voice\n\n"
+        f"`configs/cpu_base.json` trained from scratch for {step} steps on the learning-proof corpus (espeak-ng, voices "
+        "alice and bruno, KR/EN/ZH/JP) with the tiny random stand-in encoder that `python -m melo.demo` builds "
+        "(`demo/tiny_encoder`; not bge-m3), by\n\n"
+        f"    python benchmarks/learning_proof.py --steps {step} --export-base melo/demo/base\n\n"
+        "Weights in fp16: " + ", ".join(f"`{k}` {v:.1f} MB" for k, v in sizes.items()) + ". "
+        "`configs/demo.json` fine-tunes it (`train.init_from`, `train.init_from_D`). Its learning curve and held-out "
+        "scores are in `benchmarks/RESULTS.md` (Learning proof).\n", encoding="utf-8")
+    print(f"base voice of step {step} in {out}: " + ", ".join(f"{k} {v:.1f} MB" for k, v in sizes.items()))
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--work", type=Path, default=REPO / ".cache" / "learning_proof", help="run folder (kept; resumable)")
@@ -294,6 +334,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--budget-minutes", type=float, default=90.0, help="the goal's budget of training minutes")
     p.add_argument("--threads", type=int, default=1, help="torch threads (1 on a shared 2-core machine)")
     p.add_argument("--report-only", action="store_true", help="report the run as it is; train nothing")
+    p.add_argument("--export-base", type=Path, default=None, metavar="DIR",
+                   help="also write the last step's weights in fp16 as the demo's base voice (e.g. melo/demo/base)")
     args = p.parse_args(argv)
     args.work.mkdir(parents=True, exist_ok=True)
     config = _workspace(args.work, args.config, args.corpus, args.encoder)
@@ -302,6 +344,8 @@ def main(argv: list[str] | None = None) -> int:
 
         _train(args.work, config, args.name, args.steps, load_config(config).train.eval_interval, args.threads)
     print(report(args.work, args.name, args.budget_minutes, args.threads))
+    if args.export_base is not None:
+        export_base(args.work, args.name, None, args.export_base)
     return 0
 
 
