@@ -26,8 +26,9 @@ import torch  # noqa: E402
 
 from melo.config import load_config  # noqa: E402
 from melo.model import build_generator  # noqa: E402
-from melo.model.fast_decoder import PackedDecoder, cpu_has_bf16, packed_decoder_supported  # noqa: E402
-from melo.model.inference import optimize_for_inference  # noqa: E402
+from melo.runtime import cpu  # noqa: E402
+from melo.runtime.engine import prepare_model  # noqa: E402
+from melo.runtime.packed_decoder import PackedDecoder, packed_decoder_supported  # noqa: E402
 from melo.text.symbols import DEFAULT_TABLE  # noqa: E402
 
 THREADS = int(os.environ.get("MELO_BENCH_THREADS", "2"))
@@ -36,10 +37,10 @@ LENGTHS = (203, 161, 233, 187, 251, 150, 219, 177, 242, 195, 260, 169)
 
 def main() -> None:
     torch.set_num_threads(THREADS)
-    dtype = torch.bfloat16 if cpu_has_bf16() else torch.float32
+    dtype = torch.bfloat16 if cpu.has_bf16() else torch.float32
     config = load_config(ROOT / "configs" / "config_bge_m3.json")
     torch.manual_seed(0)
-    dec = optimize_for_inference(build_generator(config, DEFAULT_TABLE)).dec
+    dec = prepare_model(build_generator(config, DEFAULT_TABLE)).dec
     tiled, untiled = PackedDecoder(dec, dtype), PackedDecoder(dec, dtype, tile_granules=0)
     decoders = {"untiled": untiled, "tiled": tiled}
     started = time.perf_counter()
@@ -95,7 +96,7 @@ def main() -> None:
     lines += [
         f"- Tiled vs untiled output at 150 frames: relative difference {err:.1e} (0: bit-identical; each output is the "
         "same sum either way). Both agree with the fp32 module to ~0.5% in bf16 and to float rounding in fp32 "
-        "(tests/test_fast_decoder.py).",
+        "(tests/test_packed_decoder.py).",
     ]
     text = "\n".join(lines) + "\n"
     out = ROOT / "benchmarks" / "results" / "decoder_lengths.md"

@@ -212,7 +212,7 @@ def main() -> None:
         base = table[(regime, "fp32")]
         for name in ("fp32", "auto", "int8"):
             row, label = table[(regime, name)], LABELS[name]
-            if name == "int8" and tts["int8"]._decoder_dtype != torch.int8:
+            if name == "int8" and tts["int8"].engine.precision.decoder != torch.int8:
                 label += " (no int8 decoder on this CPU: bf16)"
             lo, hi = row["rtf_range"]
             lines.append(

@@ -33,8 +33,9 @@ import torch  # noqa: E402
 from melo.config import load_config  # noqa: E402
 from melo.model import build_generator  # noqa: E402
 from melo.model.decoder import ResBlock1  # noqa: E402
-from melo.model.fast_decoder import PackedDecoder, packed_decoder_supported  # noqa: E402
-from melo.model.inference import optimize_for_inference  # noqa: E402
+from melo.runtime.engine import InferenceEngine  # noqa: E402
+from melo.runtime.packed_decoder import PackedDecoder, packed_decoder_supported  # noqa: E402
+from melo.runtime.precision import PrecisionPolicy  # noqa: E402
 from melo.text.symbols import DEFAULT_TABLE  # noqa: E402
 
 THREADS = int(os.environ.get("MELO_BENCH_THREADS", "2"))
@@ -77,17 +78,18 @@ def main() -> None:
 
     load_before = os.getloadavg()
     fp32_s, fp32_dec, fp32_audio = run(gen, torch.no_grad)
-    fast = optimize_for_inference(copy.deepcopy(gen))
-    folded_s, folded_dec, folded_audio = run(fast, torch.inference_mode)
-    module_only = copy.deepcopy(fast)
+    def engine(**dtypes: torch.dtype) -> InferenceEngine:
+        return InferenceEngine(copy.deepcopy(gen), "cpu", PrecisionPolicy(**dtypes))
+
+    folded_s, folded_dec, folded_audio = run(engine(), torch.inference_mode)
+    module_only = engine(decoder=torch.bfloat16)
     module_only._packed_decoder = lambda *_: None  # the plain decoder module, as before the packed decoder
-    autocast_s, autocast_dec, autocast_audio = run(module_only, torch.inference_mode, decoder_dtype=torch.bfloat16)
-    bf16_s, bf16_dec, bf16_audio = run(fast, torch.inference_mode, decoder_dtype=torch.bfloat16,
-                                       flow_dtype=torch.bfloat16, text_dtype=torch.bfloat16)
+    autocast_s, autocast_dec, autocast_audio = run(module_only, torch.inference_mode)
+    bf16 = dict(flow=torch.bfloat16, text=torch.bfloat16)
+    bf16_s, bf16_dec, bf16_audio = run(engine(decoder=torch.bfloat16, **bf16), torch.inference_mode)
     has_int8 = packed_decoder_supported("cpu", torch.int8)
     if has_int8:
-        int8_s, int8_dec, int8_audio = run(fast, torch.inference_mode, decoder_dtype=torch.int8,
-                                           flow_dtype=torch.bfloat16, text_dtype=torch.bfloat16)
+        int8_s, int8_dec, int8_audio = run(engine(decoder=torch.int8, **bf16), torch.inference_mode)
     seconds = fp32_audio.shape[-1] / sr
 
     def rel(a: torch.Tensor) -> float:
@@ -129,11 +131,11 @@ def main() -> None:
         "The decoder's convolutions need ~56 GFLOP per second of 44.1 kHz audio (54 in the residual blocks, 2 in "
         "the upsampling layers); this CPU's bf16 peak on 2 cores is ~430 GFLOP/s (AVX512-BF16, no AMX), so ~0.13 s "
         "per second of audio is the floor for any bf16 decoder here. The packed decoder's large bf16 convolutions "
-        "run at 410-440 GFLOP/s (profiled); see melo/model/fast_decoder.py. The int8 path's wide stages (~85% of "
+        "run at 410-440 GFLOP/s (profiled); see melo/runtime/packed_decoder.py. The int8 path's wide stages (~85% of "
         "the arithmetic) run oneDNN's int8 convolutions, ~1.9x bf16's rate alone on this CPU (AVX512-VNNI), less "
         "the per-call quantization of their inputs.",
     ]
-    lines += decoder_error_at_trained_scale(fast.dec, config) if has_int8 else []
+    lines += decoder_error_at_trained_scale(engine().model.dec, config) if has_int8 else []
     text = "\n".join(lines) + "\n"
     out = ROOT / "benchmarks" / "results" / "model_infer.md"
     out.parent.mkdir(parents=True, exist_ok=True)

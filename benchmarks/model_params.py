@@ -30,13 +30,28 @@ def counts(config_path: str = "configs/config_bge_m3.json") -> dict[str, int]:
     discs = build_discriminators(config)
     result = {
         "generator": count_parameters(gen),
-        "inference": count_parameters(*gen.inference_modules()),
+        "inference": count_parameters(*_modules_synthesis_runs(gen)),
         "mpd": count_parameters(discs.mpd),
         "duration": count_parameters(discs.duration) if discs.duration is not None else 0,
     }
     for name, module in gen.named_children():
         result[f"generator.{name}"] = count_parameters(module)
     return result
+
+
+def _modules_synthesis_runs(gen: torch.nn.Module) -> list[torch.nn.Module]:
+    """The generator's top-level modules that ``infer`` calls, seen by running it once on a short input."""
+    ran: set[str] = set()
+    hooks = [module.register_forward_pre_hook(lambda *_, top=name.split(".")[0]: ran.add(top))
+             for name, module in gen.named_modules() if name]
+    n = 5
+    with torch.no_grad():
+        gen.eval().infer(torch.ones(1, n, dtype=torch.long), torch.zeros(1, n, dtype=torch.long),
+                         torch.zeros(1, n, dtype=torch.long), torch.zeros(1, gen.cfg.bert_channels, n),
+                         torch.zeros(1, dtype=torch.long), max_len=4)
+    for hook in hooks:
+        hook.remove()
+    return [module for name, module in gen.named_children() if name in ran]
 
 
 def table(c: dict[str, int]) -> str:

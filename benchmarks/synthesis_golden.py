@@ -8,12 +8,13 @@ for the int8 stages, and the full config), makes its flow couplings and spline p
 synthesises fixed id/feature inputs (two sentence lengths, each twice, so the second call runs on the built
 caches; and one ragged batch of two) through every path ``melo.api.TTS`` can take:
 
-* ``module`` -- the plain model's ``infer`` (weight norm live; what validation during training runs);
+* ``module`` -- the plain model's ``infer`` (weight norm live; what validation during training runs; since the
+  CPU runtime moved out of the model it no longer pads to length buckets, and its output stayed bit-identical);
 * ``fp32``, ``auto``, ``int8`` -- ``TTS(precision=...)``'s engine (weight norm folded, packed/traced runners);
 * ``bf16`` -- every part asked for bf16 (on CPUs without bf16 units: the autocast fallbacks).
 
 The record holds a SHA-256 of each output's bytes (audio and durations) and of the weights, so ``compare``
-says bit-identical or names each path that changed. The text frontend and the feature extractor are not
+says bit-identical or names each path that changed (and exits 1). The text frontend and the feature extractor are not
 involved (fixed ids and features), so the check covers the model and its inference runtime only.
 Bit-identity holds on one machine (CPU kernels differ between instruction sets); record and compare on the
 same one, with the same thread count (1 here).
@@ -105,19 +106,25 @@ def _engine_infer(config: Config, precision: str | None):
         return lambda *inputs: model.infer(*inputs, **KNOBS)
     from melo.api import TTS
 
-    tts = TTS.from_components(model, _Features(config.model.bert_channels), config, device="cpu",
-                              precision="auto" if precision == "bf16" else precision)
-    engine = getattr(tts, "engine", None)
-    if engine is not None:  # the runtime package (after the refactoring)
+    if precision != "bf16":
+        tts = TTS.from_components(model, _Features(config.model.bert_channels), config, device="cpu",
+                                  precision=precision)
+    try:
+        from melo.runtime.engine import InferenceEngine
+        from melo.runtime.precision import PrecisionPolicy
+    except ImportError:  # before the refactoring: the model took the dtypes per call
         if precision == "bf16":
-            from melo.runtime.precision import PrecisionPolicy
-
-            engine.set_precision(PrecisionPolicy(decoder=torch.bfloat16, flow=torch.bfloat16, text=torch.bfloat16))
-        return lambda *inputs: engine.infer(*inputs, **KNOBS)
-    dtypes = dict(decoder_dtype=tts._decoder_dtype, flow_dtype=tts._flow_dtype, text_dtype=tts._text_dtype)
-    if precision == "bf16":  # before the refactoring: the model took the dtypes per call
-        dtypes = dict(decoder_dtype=torch.bfloat16, flow_dtype=torch.bfloat16, text_dtype=torch.bfloat16)
-    return lambda *inputs: tts.model.infer(*inputs, **KNOBS, **dtypes)
+            tts = TTS.from_components(model, _Features(config.model.bert_channels), config, device="cpu")
+            dtypes = dict(decoder_dtype=torch.bfloat16, flow_dtype=torch.bfloat16, text_dtype=torch.bfloat16)
+        else:
+            dtypes = dict(decoder_dtype=tts._decoder_dtype, flow_dtype=tts._flow_dtype, text_dtype=tts._text_dtype)
+        return lambda *inputs: tts.model.infer(*inputs, **KNOBS, **dtypes)
+    if precision == "bf16":
+        bf16 = PrecisionPolicy(decoder=torch.bfloat16, flow=torch.bfloat16, text=torch.bfloat16)
+        engine = InferenceEngine(model, "cpu", bf16)
+    else:
+        engine = tts.engine
+    return lambda *inputs: engine.infer(*inputs, **KNOBS)
 
 
 def record_all() -> dict[str, Any]:
@@ -137,7 +144,7 @@ def record_all() -> dict[str, Any]:
                     result = infer(*inputs)
                 results[label] = {
                     "audio": _digest(result.audio), "durations": _digest(result.durations),
-                    "samples": int(result.audio.shape[-1]), "peak": round(float(result.audio.abs().max()), 6),
+                    "samples": int(result.audio.shape[-1]), "l2": float(torch.linalg.vector_norm(result.audio)),
                 }
             out[name][path] = results
             print(f"{name:>9} {path:>6}: " + ", ".join(f"{k} {v['samples']}" for k, v in results.items()), flush=True)
@@ -145,10 +152,11 @@ def record_all() -> dict[str, Any]:
 
 
 def compare(golden: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """Each output of ``now`` whose audio or durations are not bit-identical to ``golden``'s, in words."""
     differences = []
     for case, paths in golden.items():
         if now[case]["weights"] != paths["weights"]:
-            differences.append(f"{case}: the weights differ (initialisation order changed?)")
+            differences.append(f"{case}: the weights differ (initialisation order or the symbol table changed?)")
         for path, runs in paths.items():
             if path == "weights":
                 continue
@@ -156,8 +164,8 @@ def compare(golden: dict[str, Any], now: dict[str, Any]) -> list[str]:
                 have = now[case][path][label]
                 for key in ("audio", "durations"):
                     if have[key] != want[key]:
-                        differences.append(f"{case} {path} {label}: {key} differ (peak {want['peak']} -> {have['peak']}, "
-                                           f"samples {want['samples']} -> {have['samples']})")
+                        differences.append(f"{case} {path} {label}: {key} differ (L2 {want['l2']:.6f} -> "
+                                           f"{have['l2']:.6f}, samples {want['samples']} -> {have['samples']})")
     return differences
 
 
@@ -173,9 +181,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"recorded {args.out}")
         return 0
     differences = compare(json.loads(args.golden.read_text(encoding="utf-8")), now)
-    n = sum(len(runs) for paths in now.values() for k, runs in paths.items() if k != "weights")
     for line in differences:
         print("DIFFERENT", line)
+    n = sum(len(runs) for paths in now.values() for k, runs in paths.items() if k != "weights")
     print(f"{n - len(differences)}/{n} outputs bit-identical to {args.golden}" if not differences
           else f"{len(differences)} differences against {args.golden}")
     return 1 if differences else 0

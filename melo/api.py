@@ -29,13 +29,13 @@ import torch
 from melo.checkpoint import CheckpointError, load_checkpoint_file
 from melo.config import Config, ConfigError, load_config
 from melo.data.row_checks import has_speech
+from melo.runtime.precision import PRECISIONS, PrecisionPolicy
 from melo.synthesis_args import numbers_problem, output_problem, text_problem, write_audio
-from melo.text import DEFAULT_TABLE, SymbolTable, phonemize, validate_language
-from melo.text.frontend import NothingToPronounceError
+from melo.text import DEFAULT_TABLE, NothingToPronounceError, SymbolTable, phonemize, validate_language
 from melo.text.sequence import to_sequence
 from melo.text.split import split_sentences
 
-__all__ = ["SynthesisError", "TTS", "Timings", "resolve_device"]
+__all__ = ["PRECISIONS", "SynthesisError", "TTS", "Timings", "resolve_device"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,13 +44,6 @@ _SHAPE_FIELDS_DATA = (
     "sampling_rate", "filter_length", "hop_length", "win_length", "n_mel_channels", "add_blank", "n_speakers", "bert_layer",
 )
 
-
-PRECISIONS = ("auto", "int8", "fp32")
-
-
-def _check_precision(precision: str) -> None:
-    if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {', '.join(map(repr, PRECISIONS))}, got {precision!r}")
 
 
 class SynthesisError(ValueError):
@@ -150,21 +143,20 @@ class TTS:
         from melo.model import build_generator
 
         device_ = resolve_device(device)
+        policy = PrecisionPolicy.resolve(device_, precision)
         model_path = Path(model_path)
         payload = _load_checkpoint(model_path)
         config = _resolve_config(model_path, payload, config_path)
         symbols = SymbolTable.from_dict(payload["symbols"]) if payload.get("symbols") else DEFAULT_TABLE
         speakers = dict(payload.get("spk2id") or config.data.spk2id)
-        _check_precision(precision)
         model = build_generator(config, symbols)
         try:
             model.load_state_dict(payload["generator"])
         except RuntimeError as e:
             raise RuntimeError(f"{model_path}: weights do not fit the config's model ({e})") from None
-        fast = precision != "fp32"
-        feature_precision = ("int8" if device_.type == "cpu" else "fp16") if fast else "fp32"
-        features = get_extractor(config.data.bert_model, config.data.bert_layer, device_, feature_precision)
-        self._setup(model, features, config, symbols, speakers, device_, precision)
+        features = get_extractor(config.data.bert_model, config.data.bert_layer, device_, policy.features)
+        self._setup(model, features, config, symbols, speakers, device_, policy)
+        self.precision = precision
         self.model_path = model_path
 
     @classmethod
@@ -180,41 +172,37 @@ class TTS:
     ) -> "TTS":
         """A TTS over an in-memory generator and feature extractor (benchmarks, tests, custom loading)."""
         self = cls.__new__(cls)
-        self._setup(model, features, config, symbols, dict(speakers or config.data.spk2id), resolve_device(device), precision)
+        device_ = resolve_device(device)
+        self._setup(model, features, config, symbols, dict(speakers or config.data.spk2id), device_,
+                    PrecisionPolicy.resolve(device_, precision))
+        self.precision = precision
         self.model_path = None
         return self
 
     def _setup(self, model: Any, features: Any, config: Config, symbols: SymbolTable, speakers: dict[str, int],
-               device: torch.device, precision: str) -> None:
-        from melo.model.inference import fast_decoder_dtype, fast_flow_dtype, fast_text_dtype, int8_decoder_supported
+               device: torch.device, policy: PrecisionPolicy) -> None:
+        from melo.runtime.engine import InferenceEngine
 
         self.device = device
         self.config = config
         self.symbols = symbols
         self._speakers = speakers
-        _check_precision(precision)
-        self.precision = precision
-        self.model = model.to(device).prepare_for_inference()
-        self.features = features
         if features.hidden_size != config.model.bert_channels:
             raise ConfigError(
                 f"text encoder {config.data.bert_model} has hidden size {features.hidden_size} "
                 f"but the model expects model.bert_channels={config.model.bert_channels}"
             )
-        fast = precision != "fp32"
-        self._decoder_dtype = fast_decoder_dtype(device) if fast else None
-        if precision == "int8":
-            if int8_decoder_supported(device):
-                self._decoder_dtype = torch.int8
-            else:
-                logger.info("precision int8: no int8 decoder on %s; the decoder runs in %s", device, self._decoder_dtype)
-        self._flow_dtype = fast_flow_dtype(device) if fast else None
-        self._text_dtype = fast_text_dtype(device) if fast else None
-        self.model.build_fast_paths(device, self._decoder_dtype, self._flow_dtype,  # not on the first request
-                                    text_dtype=self._text_dtype)
+        self.features = features
+        self.engine = InferenceEngine(model, device, policy)
+        self.engine.build()  # the packed decoder and the traces: not on the first request
         self.last_timings = Timings()
 
     # -- properties -------------------------------------------------------------------------
+    @property
+    def model(self) -> Any:
+        """The generator (weight norm folded, frozen) that :attr:`engine` synthesises with."""
+        return self.engine.model
+
     @property
     def sample_rate(self) -> int:
         return self.config.data.sampling_rate
@@ -232,8 +220,7 @@ class TTS:
         """Load the language backends (jieba, OpenJTalk, CMUdict, ...), make every CPU kernel a sentence of up to
         ~6 s of speech needs (the decoder's, and the text side's and the flow's per length bucket; ~2.5 s on 2
         cores) and run one short synthesis per language, so the first real requests do not pay for them."""
-        self.model.build_fast_paths(self.device, self._decoder_dtype, self._flow_dtype, warm=True,
-                                    text_dtype=self._text_dtype)
+        self.engine.build(warm=True)
         samples = {"KR": "안녕하세요.", "EN": "Hello.", "ZH": "你好。", "JP": "こんにちは。"}
         for lang in languages or self.languages:
             if lang in samples:
@@ -273,7 +260,7 @@ class TTS:
         t2 = time.perf_counter()
         dev = self.device
         with torch.inference_mode():
-            out = self.model.infer(
+            out = self.engine.infer(
                 torch.from_numpy(seq.phone_ids).unsqueeze(0).to(dev),
                 torch.from_numpy(seq.tone_ids).unsqueeze(0).to(dev),
                 torch.from_numpy(seq.language_ids).unsqueeze(0).to(dev),
@@ -283,9 +270,6 @@ class TTS:
                 noise_scale_w=noise_scale_w,
                 length_scale=1.0 / speed,
                 sdp_ratio=sdp_ratio,
-                decoder_dtype=self._decoder_dtype,
-                flow_dtype=self._flow_dtype,
-                text_dtype=self._text_dtype,
             )
         audio = out.audio[0, 0, : int(out.audio_lengths[0])].float().cpu().numpy()
         t3 = time.perf_counter()
@@ -335,11 +319,9 @@ class TTS:
         for i, sentence in enumerate(sentences):
             try:
                 audio = self._sentence_audio(sentence, speaker, language, speed, sdp_ratio, noise_scale, noise_scale_w, text)
-            except ValueError as e:  # e.g. a sentence of emoji only: say so, keep the rest
-                if "nothing pronounceable" in str(e):
-                    logger.warning("skipping sentence %d (%r): %s", i + 1, sentence, e)
-                    continue
-                raise
+            except NothingToPronounceError as e:  # e.g. a sentence of emoji only: say so, keep the rest
+                logger.warning("skipping sentence %d (%r): %s", i + 1, sentence, e)
+                continue
             spoken += 1
             yield audio if i == len(sentences) - 1 else np.concatenate([audio, pause])
         if spoken == 0:

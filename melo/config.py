@@ -70,10 +70,15 @@ class TrainConfig:
     eps: float = 1e-9
     batch_size: int = 6
     """Per-GPU batch size."""
+    max_frames_per_batch: int | None = None
+    """Frame budget per GPU batch: items x the batch's longest clip, in spectrogram frames. Buckets of long clips
+    get smaller batches so peak memory is bounded whatever the data (``python -m melo.train --dry-run``
+    measures it). Must admit the longest clip ``data.max_audio_seconds`` allows. ``null``: no budget."""
     fp16_run: bool = False
     """fp16 autocast + GradScaler on CUDA. Ignored (with one warning) on CPU."""
     bf16_run: bool = False
-    """bf16 autocast on CUDA (no scaler needed). Takes precedence over ``fp16_run``."""
+    """bf16 autocast on CUDA GPUs with native bf16 (compute capability 8.0+; others stop with an error); no
+    scaler needed. Takes precedence over ``fp16_run``."""
     lr_decay: float = 0.999875
     """Exponential learning-rate decay factor, applied once per ``lr_decay_interval``."""
     lr_decay_interval: Literal["epoch", "step"] = "epoch"
@@ -88,6 +93,9 @@ class TrainConfig:
     """Weight of the duration-predictor loss."""
     grad_clip_norm: float | None = None
     """Clip gradients to this total norm; ``null`` measures the norm without clipping."""
+    max_consecutive_skips: int = 50
+    """Stop the run with an error when one optimiser skips this many updates in a row (non-finite gradients:
+    a persistent fp16 overflow or a diverged network). Checked when the loop logs, and at least this often."""
     keep_ckpts: int = 5
     """How many step checkpoints to keep (0 keeps all); ``G_latest.pth`` is always kept."""
     num_workers: int = 2
@@ -161,6 +169,9 @@ class TrainConfig:
         _check(self.keep_ckpts >= 0, "train.keep_ckpts", "must be >= 0 (0 keeps all)")
         _check(self.num_workers >= 0, "train.num_workers", "must be >= 0")
         _check(self.grad_clip_norm is None or self.grad_clip_norm > 0, "train.grad_clip_norm", "must be > 0 or null")
+        _check(self.max_consecutive_skips > 0, "train.max_consecutive_skips", "must be > 0")
+        _check(self.max_frames_per_batch is None or self.max_frames_per_batch > 0, "train.max_frames_per_batch",
+               "must be > 0 or null")
         _check(not (self.init_from and self.pretrained_G), "train.pretrained_G",
                "is the older name of train.init_from; set only one of them")
         _check(not (self.init_from_D and self.pretrained_D), "train.pretrained_D",
@@ -469,6 +480,15 @@ class Config:
             self.train.segment_size % self.data.hop_length == 0,
             "train.segment_size",
             f"must be a multiple of data.hop_length ({self.data.hop_length})",
+        )
+        budget, d = self.train.max_frames_per_batch, self.data
+        longest = int(d.max_audio_seconds * d.sampling_rate) // d.hop_length
+        _check(
+            budget is None or budget >= longest,
+            "train.max_frames_per_batch",
+            f"is {budget} frames, less than the longest clip data.max_audio_seconds allows ({d.max_audio_seconds:g} s "
+            f"= {longest} frames); lower data.max_audio_seconds to at most "
+            f"{(budget or 0) * d.hop_length / d.sampling_rate:.2f} s or raise the budget",
         )
 
     # -- conversion -------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
-__all__ = ["TEMPORARY_GLOB", "atomic_write", "write_bytes_atomic", "write_if_changed", "write_json_atomic"]
+__all__ = ["TEMPORARY_GLOB", "atomic_write", "json_bytes", "write_bytes_atomic", "write_if_changed", "write_json_atomic"]
 
 TEMPORARY_GLOB = ".*.tmp"
 """What a writer killed mid-write leaves behind (safe to delete once no writer runs)."""
@@ -45,8 +45,13 @@ def write_bytes_atomic(path: str | Path, data: bytes) -> None:
     atomic_write(path, lambda tmp: tmp.write_bytes(data))
 
 
+def json_bytes(obj: Any, indent: int = 1) -> bytes:
+    """``obj`` as the UTF-8 JSON text every JSON file here holds (non-ASCII kept, a final newline)."""
+    return (json.dumps(obj, ensure_ascii=False, indent=indent) + "\n").encode("utf-8")
+
+
 def write_json_atomic(path: str | Path, obj: Any, indent: int = 1) -> None:
-    write_bytes_atomic(path, (json.dumps(obj, ensure_ascii=False, indent=indent) + "\n").encode("utf-8"))
+    write_bytes_atomic(path, json_bytes(obj, indent))
 
 
 def write_if_changed(path: str | Path, data: bytes) -> bool:

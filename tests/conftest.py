@@ -38,3 +38,18 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--cuda", action="store_true",
+                     help="also run the tests marked cuda (they need a CUDA GPU; scripts/gpu_check.sh passes this)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``cuda`` need a GPU: they are deselected (listed as such) unless ``--cuda`` is given."""
+    if config.getoption("--cuda"):
+        return
+    gpu_only = [item for item in items if item.get_closest_marker("cuda")]
+    if gpu_only:
+        config.hook.pytest_deselected(items=gpu_only)
+        items[:] = [item for item in items if not item.get_closest_marker("cuda")]

@@ -161,11 +161,11 @@ def test_fp32_precision_is_close_to_the_fast_path(tts: TTS, trained: Path) -> No
 
 
 def test_int8_precision_decodes_int8_on_cpu_and_other_precisions_are_refused(tts: TTS, trained: Path) -> None:
-    from melo.model.inference import int8_decoder_supported
+    from melo.runtime.precision import int8_decoder_supported
 
     fast = TTS(trained, device="cpu", precision="int8")
-    assert fast._decoder_dtype == (torch.int8 if int8_decoder_supported("cpu") else tts._decoder_dtype)
-    assert fast._flow_dtype == tts._flow_dtype and fast._text_dtype == tts._text_dtype
+    assert fast.engine.precision.decoder == (torch.int8 if int8_decoder_supported("cpu") else tts.engine.precision.decoder)
+    assert fast.engine.precision.flow == tts.engine.precision.flow and fast.engine.precision.text == tts.engine.precision.text
     a = fast.synthesize(TEXTS["EN"], seed=0, sdp_ratio=0.0, noise_scale=0.0)
     assert a.dtype == np.float32 and a.shape == tts.synthesize(TEXTS["EN"], seed=0, sdp_ratio=0.0, noise_scale=0.0).shape
     with pytest.raises(ValueError, match="precision must be one of 'auto', 'int8', 'fp32', got 'int4'"):
@@ -173,11 +173,11 @@ def test_int8_precision_decodes_int8_on_cpu_and_other_precisions_are_refused(tts
 
 
 def test_int8_precision_falls_back_to_the_fast_path_without_an_int8_decoder(trained: Path, monkeypatch) -> None:
-    import melo.model.inference
+    import melo.runtime.precision
 
-    monkeypatch.setattr(melo.model.inference, "int8_decoder_supported", lambda device: False)
+    monkeypatch.setattr(melo.runtime.precision, "int8_decoder_supported", lambda device: False)
     tts = TTS(trained, device="cpu", precision="int8")
-    assert tts._decoder_dtype == melo.model.inference.fast_decoder_dtype("cpu")
+    assert tts.engine.precision.decoder == melo.runtime.precision.fast_decoder_dtype("cpu")
 
 
 def test_cli_lists_speakers_and_writes_a_wav(trained: Path, tmp_path: Path) -> None:

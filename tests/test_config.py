@@ -77,3 +77,12 @@ def test_round_trip_and_replace(tmp_path):
     assert cfg.data.spk2id == {}
     with_speakers.save(tmp_path / "resolved.json")
     assert load_config(tmp_path / "resolved.json") == with_speakers
+
+
+def test_frame_budget_must_admit_the_longest_allowed_clip() -> None:
+    with pytest.raises(ConfigError, match=r"train.max_frames_per_batch: is 2000 frames, less than the longest clip "
+                                          r"data.max_audio_seconds allows \(30 s = 2583 frames\); lower "
+                                          r"data.max_audio_seconds to at most 23.22 s"):
+        Config.from_dict({"train": {"max_frames_per_batch": 2000}})
+    ok = Config.from_dict({"train": {"max_frames_per_batch": 2000}, "data": {"max_audio_seconds": 23.0}})
+    assert ok.train.max_frames_per_batch == 2000

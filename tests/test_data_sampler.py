@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from melo.data.sampler import DistributedBucketSampler, default_boundaries
+from melo.data.sampler import DistributedBucketSampler, default_boundaries, sequential_batches
 
 
 def _lengths(n: int = 103, seed: int = 1) -> list[int]:
@@ -106,3 +106,42 @@ def test_bad_arguments_are_rejected() -> None:
         DistributedBucketSampler([1, 2], 1, boundaries=[5, 5])
     with pytest.raises(ValueError, match="empty"):
         DistributedBucketSampler([], 1)
+
+
+# -- frame budget ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("world", [1, 3])
+def test_frame_budget_bounds_every_batch_and_keeps_every_item(world: int) -> None:
+    lengths = _lengths()
+    budget = 6000
+    shards = _all_ranks(lengths, world, epoch=2, batch_size=8, seed=5, max_frames=budget)
+    assert len({len(s) for s in shards}) == 1
+    s0 = DistributedBucketSampler(lengths, 8, world, 0, seed=5, max_frames=budget)
+    assert len(shards[0]) == len(s0) == s0.batches_per_rank
+    for shard in shards:
+        for batch in shard:
+            assert 1 <= len(batch) <= 8 and len(batch) * max(lengths[i] for i in batch) <= budget
+    seen = Counter(i for shard in shards for batch in shard for i in batch)
+    assert set(seen) == set(range(len(lengths)))
+    # long clips come in smaller batches, short ones still fill batch_size
+    assert min(s0.bucket_batch_sizes) == budget // max(lengths) and max(s0.bucket_batch_sizes) == 8
+
+
+def test_without_a_budget_the_plan_is_unchanged() -> None:
+    lengths = _lengths()
+    plain = DistributedBucketSampler(lengths, 4, seed=3)
+    generous = DistributedBucketSampler(lengths, 4, seed=3, max_frames=4 * max(lengths))
+    assert plain.epoch_batches(1) == generous.epoch_batches(1)
+
+
+def test_an_item_over_the_budget_is_an_error_not_a_silent_drop() -> None:
+    with pytest.raises(ValueError, match=r"1 items are longer than the frame budget max_frames=100 \(the longest has 101"):
+        DistributedBucketSampler([10, 101, 50], 2, max_frames=100)
+    with pytest.raises(ValueError, match="longer than the frame budget"):
+        sequential_batches([10, 101], 2, max_frames=100)
+
+
+def test_sequential_batches_keep_order_within_the_budget() -> None:
+    lengths = [10, 10, 10, 40, 10, 90, 5, 5]
+    assert sequential_batches(lengths, 3) == [[0, 1, 2], [3, 4, 5], [6, 7]]
+    assert sequential_batches(lengths, 3, max_frames=90) == [[0, 1, 2], [3, 4], [5], [6, 7]]

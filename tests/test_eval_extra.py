@@ -131,7 +131,7 @@ def test_requirements_file_pyproject_extra_and_install_script_agree() -> None:
 
     lines = [line.split("#")[0] for line in (REPO / "requirements-eval.txt").read_text(encoding="utf-8").splitlines()]
     extra = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]["eval"]
-    assert names(lines) == names(extra) == {"pocketsphinx", "onnxruntime", "speechmos"}
+    assert names(lines) == names(extra) == {"pocketsphinx", "onnxruntime", "speechmos", "matplotlib"}
     script = (REPO / "scripts" / "install_eval.sh").read_text(encoding="utf-8")
     assert "requirements-eval.txt" in script and 'RESEMBLYZER="resemblyzer==0.1.4"' in script and "--no-deps" in script
     assert "scripts/install_eval.sh" in (REPO / ".ci" / "run").read_text(encoding="utf-8")

@@ -10,7 +10,8 @@ import torch
 
 from melo.config import load_config
 from melo.model import build_discriminators, build_generator
-from melo.model.inference import optimize_for_inference
+from melo.runtime.engine import InferenceEngine, prepare_model
+from melo.runtime.precision import PrecisionPolicy
 from melo.train.step import make_optimizers, train_step
 from melo.text.symbols import DEFAULT_TABLE
 from model_helpers import random_batch
@@ -177,7 +178,7 @@ def test_folding_weight_norm_leaves_outputs_unchanged(config):
     reference = _infer(gen, b)
     n_parametrized = sum(1 for m in gen.modules() if hasattr(m, "parametrizations"))
     assert n_parametrized > 0
-    optimize_for_inference(gen)
+    prepare_model(gen)
     assert not any(hasattr(m, "parametrizations") for m in gen.modules())
     assert not any(p.requires_grad for p in gen.parameters()) and not gen.training
     with torch.inference_mode():
@@ -193,11 +194,11 @@ error is reported by benchmarks/bench_infer.py)."""
 
 def test_bf16_decoder_fast_path_is_close_to_fp32(config):
     gen, _ = build(config)
-    optimize_for_inference(gen)
+    exact, bf16 = (InferenceEngine(gen, "cpu", PrecisionPolicy(decoder=dtype)) for dtype in (None, torch.bfloat16))
     b = batch(config)
     with torch.inference_mode():
-        fp32 = _infer(gen, b)
-        fast = _infer(gen, b, decoder_dtype=torch.bfloat16)
+        fp32 = _infer(exact, b)
+        fast = _infer(bf16, b)
     assert fast.audio.dtype == torch.float32 and fast.audio.shape == fp32.audio.shape
     rel = float(torch.linalg.vector_norm(fast.audio - fp32.audio) / torch.linalg.vector_norm(fp32.audio))
     assert 0 < rel < BF16_MAX_RELATIVE_ERROR

@@ -53,6 +53,25 @@ def test_maximum_path_equals_reference_on_random_inputs(seed):
     np.testing.assert_array_equal(path.numpy(), expected)
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_maximum_path_backtrack_by_doubling_equals_reference(seed):
+    """The backtrack maximum_path runs on CUDA (pointer doubling), checked on CPU against the double loop."""
+    from melo.model import alignment
+
+    g = torch.Generator().manual_seed(100 + seed)
+    spec_lengths = torch.randint(1, 90, (4,), generator=g)
+    text_lengths = torch.minimum(torch.randint(1, 40, (4,), generator=g), spec_lengths)
+    t_spec, t_text = int(spec_lengths.max()) + 5, int(text_lengths.max()) + 1
+    scores = torch.randn(4, t_spec, t_text, generator=g) * 10 - 50
+    if seed % 2:
+        scores = scores.round() / 4  # many ties
+    mask = ((torch.arange(t_spec).view(1, -1, 1) < spec_lengths.view(-1, 1, 1))
+            & (torch.arange(t_text).view(1, 1, -1) < text_lengths.view(-1, 1, 1))).float()
+    path = alignment._maximum_path(scores, mask, alignment._backtrack_by_doubling)
+    expected = reference_maximum_path(scores.numpy(), spec_lengths.tolist(), text_lengths.tolist())
+    np.testing.assert_array_equal(path.numpy(), expected)
+
+
 def test_maximum_path_all_ties_and_equal_lengths():
     scores = torch.zeros(2, 12, 12)
     mask = torch.ones_like(scores)

@@ -218,35 +218,89 @@ def test_nan_batch_is_skipped_and_training_continues(workspace: Path, monkeypatc
     config = _config(workspace, "nan", eval_interval=1)
     assert _train(workspace, "nan", "--max-steps", "3", config=config) == 0
     g1, g2, g3 = (_ckpt(workspace, "nan", "G", s)["generator"] for s in (1, 2, 3))
+    d1, d2 = (_ckpt(workspace, "nan", "D", s)["discriminators"] for s in (1, 2))
     o1, o2 = (_ckpt(workspace, "nan", "optimizer", s)["training"] for s in (1, 2))
-    _assert_same_tensors(g2, g1)  # the poisoned step changed no weight ...
-    _assert_same_tensors(o2["optimizers"], o1["optimizers"])  # ... and no optimizer moment
-    assert o2["skipped_steps"] == 1
+    _assert_same_tensors(g2, g1)  # the poisoned step changed no generator weight ...
+    _assert_same_tensors(d2["mpd"], d1["mpd"])  # ... nor a waveform discriminator's ...
+    for name in ("G", "D"):  # ... nor their optimizer moments and step counts
+        _assert_same_tensors(o2["optimizers"][name], o1["optimizers"][name], name)
+    assert o2["skipped_steps"] == 1 and o2["skipped_updates"]["G"] == 1 and o2["skipped_updates"]["D"] == 1
     assert all(torch.isfinite(t).all() for t in g3.values())
     assert any(not torch.equal(g3[k], g2[k]) for k in g3)  # step 3 trained again
     log = next((workspace / "logs").glob("train_nan_*.log")).read_text(encoding="utf-8")
-    assert "step 2 skipped: non-finite" in log
+    assert "step 2: skipped G x1, D x1" in log and "(non-finite gradients)" in log
 
 
-def test_sigterm_saves_then_exits_cleanly(workspace: Path) -> None:
+def test_overflow_in_one_optimiser_k_times_in_a_row_stops_the_run(workspace: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                   caplog: pytest.LogCaptureFixture) -> None:
+    import melo.train.models
+
+    real_build = melo.train.models.build_networks
+
+    def build_with_overflowing_discriminator(*args: Any, **kwargs: Any) -> Any:
+        networks = real_build(*args, **kwargs)
+        first = next(networks.discriminators.mpd.parameters())
+        first.register_hook(lambda grad: torch.full_like(grad, float("inf")))
+        return networks
+
+    monkeypatch.setattr(melo.train.models, "build_networks", build_with_overflowing_discriminator)
+    config = _config(workspace, "overflow", max_consecutive_skips=3, eval_interval=1000)
+    assert _train(workspace, "overflow", "--max-steps", "10", config=config) == 2
+    assert "updates of D (3 in a row) were skipped" in caplog.text
+    log = next((workspace / "logs").glob("train_overflow_*.log")).read_text(encoding="utf-8")
+    assert "step 3: skipped D x1" in log and "step 4" not in log
+    assert "step 2 epoch 0 | " in log and "grad_norm/d=nan" in log and "grad_norm/g=nan" not in log  # G trained
+
+
+def test_sigterm_to_the_process_group_of_a_two_worker_run_saves_a_checkpoint_that_resumes(workspace: Path) -> None:
+    """As torchrun and Slurm deliver it: SIGTERM to the whole process group, DataLoader workers included."""
     config = _config(workspace, "sigterm", eval_interval=1000)
-    proc = subprocess.Popen([sys.executable, "-m", "melo.train", *_argv(workspace, "sigterm", config, "--max-steps", "500")],
-                            cwd=REPO, env=PYTHON_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    argv = _argv(workspace, "sigterm", config, "--max-steps", "500", "--workers", "2")
+    proc = subprocess.Popen([sys.executable, "-m", "melo.train", *argv], cwd=REPO, env=PYTHON_ENV,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 300
     log = None
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and proc.poll() is None:
         logs = list((workspace / "logs").glob("train_sigterm_*.log"))
         if logs and "step 2 epoch" in logs[0].read_text(encoding="utf-8"):
             log = logs[0]
             break
         time.sleep(0.2)
     assert log is not None, "training did not reach step 2"
-    proc.send_signal(signal.SIGTERM)
+    os.killpg(proc.pid, signal.SIGTERM)  # the trainer and its two workers
     _, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 0, stderr[-3000:]
     steps = ck.complete_steps(workspace / "checkpoints" / "sigterm")
     assert len(steps) == 1 and 2 <= steps[0] < 500
     assert "received SIGTERM" in log.read_text(encoding="utf-8")
+    assert _train(workspace, "sigterm", "--max-steps", str(steps[0] + 1), "--resume", config=config) == 0
+    assert ck.complete_steps(workspace / "checkpoints" / "sigterm") == [steps[0], steps[0] + 1]
+
+
+def test_dry_run_steps_on_the_heaviest_batches_prints_peak_memory_and_leaves_nothing(
+        workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    budget = 1100  # frames per batch: at least the 12 s clip the tiny config's data.max_audio_seconds allows
+    config = _config(workspace, "dry", max_frames_per_batch=budget)
+    lengths = _train_lengths(workspace)
+    assert _train(workspace, "dry", "--dry-run", config=config) == 0
+    out = capsys.readouterr().out
+    rows = {cells[1]: cells for cells in (
+        [c.strip() for c in line.strip("|").split("|")] for line in out.splitlines() if line.startswith("| 0 |"))}
+    assert set(rows) == {"longest clip", "most padded frames"}, out
+    assert rows["longest clip"][3].startswith(f"{max(lengths)} frames")
+    for cells in rows.values():
+        assert int(cells[4]) <= budget and cells[6].endswith("GiB")
+    assert "peak RSS" in out and "train.max_frames_per_batch=1100" in out
+    assert not (workspace / "checkpoints" / "dry").exists()  # no checkpoint folder ...
+    assert not list((workspace / "logs").glob("train_dry_*")) and not (workspace / "logs" / "dry").exists()  # ... nor logs
+
+
+def _train_lengths(workspace: Path) -> list[int]:
+    from melo.config import load_config
+    from melo.data.dataset import TextAudioDataset
+    from melo.data.preprocess import load_prepared
+
+    return TextAudioDataset(load_prepared(load_config(workspace / "tiny.json")).train_manifest).lengths
 
 
 def test_clip_gradients_measures_clips_and_flags_non_finite() -> None:
@@ -304,6 +358,28 @@ def test_torchrun_two_processes_via_train_sh(workspace: Path) -> None:
     logs = list((workspace / "logs").glob("train_ddp_*.log"))
     assert len(logs) == 1  # rank 0 only
     assert "rank 0/2" in logs[0].read_text(encoding="utf-8")
+
+
+def test_other_ranks_wait_for_a_slow_rank0_preprocessing_beyond_the_collective_timeout(workspace: Path) -> None:
+    """Rank 0 preprocesses for 6 s under a 2 s collective timeout (tests/slow_rank0_prepare.py): the other rank
+    waits and the group works afterwards; when rank 0's preprocessing fails, the other rank stops with its
+    message instead of waiting; when rank 0 dies, the other rank stops with a clear error."""
+    helper = REPO / "tests" / "slow_rank0_prepare.py"
+    expected = {  # mode: per rank, (exit status, line printed)
+        "slow": ((0, "rank 0 ok ("), (0, "rank 1 ok (")),
+        "fail": ((0, "rank 0 error: train_list.txt:3: broken row (injected)"),
+                 (0, "rank 1 error: rank 0 could not prepare the data: train_list.txt:3: broken row (injected)")),
+        "die": ((1, ""), (0, "rank 1 error: rank 1 lost the rendezvous store while waiting for rank 0 "
+                             "(data_prepared): rank 0 stopped; see its log")),
+    }
+    for mode, per_rank in expected.items():
+        env = {**PYTHON_ENV, "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(_free_port())}
+        procs = [subprocess.Popen([sys.executable, str(helper), str(workspace / "tiny.json"), mode], cwd=REPO,
+                                  env={**env, "RANK": str(r), "LOCAL_RANK": str(r)}, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True) for r in (0, 1)]
+        outputs = [p.communicate(timeout=300) for p in procs]
+        for p, (out, err), (status, line) in zip(procs, outputs, per_rank):
+            assert p.returncode == status and line in out, f"{mode}: {out}\n{err[-3000:]}"
 
 
 def test_train_sh_builds_the_documented_commands(tmp_path: Path) -> None:
@@ -377,7 +453,7 @@ def test_init_from_our_checkpoint_with_two_more_speakers_and_a_grown_symbol_tabl
     assert _train(workspace, "grown", "--max-steps", "1", config=config) == 0
     report = (workspace / "checkpoints" / "grown" / "init_report.txt").read_text(encoding="utf-8")
     assert "4 rows by speaker name; fresh: erin frank" in report
-    assert "195 rows by symbol name; fresh: py ry ts ty fy" in report
+    assert "202 rows by symbol name; fresh: " + " ".join(DEFAULT_TABLE.symbols[-5:]) in report  # the 5 left out
     trained = _ckpt(workspace, "grown", "G", 1)["generator"]
     spk2id = json.loads((workspace / "checkpoints" / "grown" / "config.json").read_text(encoding="utf-8"))["data"]["spk2id"]
     for name, row in latest["spk2id"].items():  # one AdamW step moves a weight by about lr at most

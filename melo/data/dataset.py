@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from melo.data.batch import Batch
-from melo.data.preprocess import Manifest, load_manifest
+from melo.data.manifest import Manifest, load_manifest
 
 __all__ = ["Item", "TextAudioDataset", "collate"]
 

@@ -29,15 +29,17 @@ import logging
 import os
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
 import numpy as np
 
 from melo.config import Config, DataConfig
+from melo.data import DataError
 from melo.data import cache as C
 from melo.data.integrity import npy_shape, npz_intact
+from melo.data.manifest import Manifest, ManifestItem, load_manifest, manifest_path, write_manifest
 from melo.data.row_checks import (
     constant_audio,
     nothing_to_say,
@@ -46,8 +48,8 @@ from melo.data.row_checks import (
     script_names,
     truncated_wav,
 )
+from melo.files import atomic_write, json_bytes, write_if_changed, write_json_atomic
 from melo.path_kind import NOT_FOUND, not_a_file
-from melo.files import atomic_write, write_if_changed, write_json_atomic
 from melo.data.filelist import (
     ERROR,
     FIXED,
@@ -90,60 +92,7 @@ FEATURE_CHUNK = 64
 """Rows handed to the feature extractor per call (it batches further inside)."""
 
 
-class DataError(RuntimeError):
-    """Preprocessing cannot produce usable data (too many speakers, ``--strict`` with bad rows, ...)."""
-
-
 # -- results --------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ManifestItem:
-    """One good row: what the dataset and the sampler need, and where its cached artefacts are."""
-
-    key: str  # "train_list.txt:12"
-    wav: str
-    text: str
-    speaker: str
-    speaker_id: int
-    text_length: int  # phone positions (with blanks)
-    spec_length: int  # frames
-    wav_length: int  # samples == spec_length * hop_length
-    audio: str  # cache keys
-    phonemes: str
-    features: str
-
-
-@dataclass(frozen=True)
-class Manifest:
-    split: str
-    filelist: str
-    cache_dir: Path
-    hop_length: int
-    items: tuple[ManifestItem, ...]
-
-    def audio_path(self, item: ManifestItem) -> Path:
-        return C.shard_path(self.cache_dir, "audio", item.audio, ".npz")
-
-    def phonemes_path(self, item: ManifestItem) -> Path:
-        return C.shard_path(self.cache_dir, "phonemes", item.phonemes, ".json")
-
-    def features_path(self, item: ManifestItem) -> Path:
-        return C.shard_path(self.cache_dir, "features", item.features, ".npy")
-
-
-def load_manifest(path: str | Path) -> Manifest:
-    path = Path(path)
-    raw = json.loads(path.read_text(encoding="utf-8"))
-    if raw.get("format_version") != C.FORMAT_VERSION:
-        raise DataError(f"{path}: cache format {raw.get('format_version')} != {C.FORMAT_VERSION}; rerun melo.preprocess")
-    return Manifest(
-        split=raw["split"],
-        filelist=raw["filelist"],
-        cache_dir=path.parent,
-        hop_length=int(raw["hop_length"]),
-        items=tuple(ManifestItem(**it) for it in raw["items"]),
-    )
 
 
 @dataclass
@@ -215,10 +164,6 @@ def resolve_cache_dir(data: DataConfig) -> Path:
     return Path(data.training_files).parent / "cache"
 
 
-def manifest_path(cache_dir: Path, filelist: str | Path, split: str) -> Path:
-    return cache_dir / f"{split}.{Path(filelist).stem}.manifest.json"
-
-
 def prepare(
     config: Config,
     workers: int = 1,
@@ -279,16 +224,7 @@ def prepare(
         report.good[split] = len(items)
         report.audio_seconds[split] = sum(it.wav_length for it in items) / data.sampling_rate
         path = manifest_path(cache_dir, filelist, split)
-        payload = {
-            "format_version": C.FORMAT_VERSION,
-            "split": split,
-            "filelist": str(filelist),
-            "hop_length": data.hop_length,
-            "sampling_rate": data.sampling_rate,
-            "filelist_hash": C.file_hash(Path(filelist)) if not_a_file(filelist) is None else None,
-            "items": [asdict(it) for it in items],
-        }
-        if write_if_changed(path, _json_bytes(payload)):
+        if write_manifest(path, split, filelist, data.hop_length, data.sampling_rate, items):
             wrote.append(str(path))
         manifests[split] = path
 
@@ -824,17 +760,13 @@ def _report_damaged(report: Report, row: Row, path: Path) -> None:
                                    f"damaged cache entry {path} (cut short or unreadable): recomputed", FIXED))
 
 
-def _json_bytes(obj: Any) -> bytes:
-    return (json.dumps(obj, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
-
-
 def _write_report(cache_dir: Path, report: Report) -> list[str]:
     wrote = []
     text_path, json_path = cache_dir / "report.txt", cache_dir / "report.json"
     body = "\n".join(str(p) for p in report.problems) + "\n"
     if write_if_changed(text_path, body.encode("utf-8")):
         wrote.append(str(text_path))
-    if write_if_changed(json_path, _json_bytes(report.to_json())):
+    if write_if_changed(json_path, json_bytes(report.to_json())):
         wrote.append(str(json_path))
     return wrote
 

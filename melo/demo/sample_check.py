@@ -26,6 +26,7 @@ __all__ = ["SentenceCheck", "check_sentences", "format_checks"]
 class SentenceCheck:
     sentence: Sentence
     identified: bool
+    rank: int  # of its own reading among the candidates, by DTW distance (1: identified)
     nearest_text: str
     candidates: int
     mcd_db: float
@@ -54,17 +55,17 @@ def check_sentences(syntheses: list[np.ndarray], sample_rate: int, sentences: li
         analysis = analyse(audio, sample_rate)
         found = closed.identify(analysis.normalised_cepstrum, sentence.text, sentence.language)
         scores = compare(analysis, readings[(sentence.language, sentence.text)])
-        checks.append(SentenceCheck(sentence, found.correct, found.nearest_text, found.candidates, scores.mcd_db,
+        checks.append(SentenceCheck(sentence, found.correct, found.rank, found.nearest_text, found.candidates, scores.mcd_db,
                                     scores.duration_ratio))
     return checks
 
 
 def format_checks(checks: list[SentenceCheck], speaker: str) -> str:
     lines = [f"Sample check: each sentence against espeak-ng readings (voice {speaker}) of the held-out sentences of its "
-             "language; identified = its own reading is the nearest by DTW.",
+             "language; identified = its own reading is the nearest by DTW (rank 1; chance 1 in the number of readings).",
              f"  {'lang':4}  {'identified':>14}  {'MCD dB':>6}  {'duration':>8}  sentence"]
     for c in checks:
-        verdict = f"{'yes' if c.identified else 'NO'} (1 of {c.candidates})"
+        verdict = f"{'yes' if c.identified else 'NO'} ({c.rank} of {c.candidates})"
         lines.append(f"  {c.sentence.language:4}  {verdict:>14}  {c.mcd_db:6.2f}  {c.duration_ratio:8.2f}  {c.sentence.text}"
                      + ("" if c.identified else f"   [nearest: {c.nearest_text}]"))
     return "\n".join(lines)

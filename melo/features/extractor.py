@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
+import melo.runtime  # noqa: F401 -- sets oneDNN's kernel-cache capacity before this process makes a kernel
 from melo.features.align import (
     PhoneTokens,
     expand_to_sequence,
@@ -181,12 +182,12 @@ class FeatureExtractor:
         return self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
 
     def _traced_forward(self) -> Any:
-        """A checked TorchScript trace of the encoder for the CPU fast paths, or None (see melo.tracing):
+        """A checked TorchScript trace of the encoder for the CPU fast paths, or None (see melo.runtime.tracing):
         on 2 cores bge-m3's int8 forward for one 32-token sentence is ~33 ms of kernels and ~7 ms of
         Python between them (benchmarks/results/features.md)."""
         import torch
 
-        from melo.tracing import checked_trace
+        from melo.runtime.tracing import checked_trace
 
         def inputs(rows: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
             longest = max(rows) + 2
@@ -359,7 +360,7 @@ class FeatureExtractor:
 
 def _last_hidden_module(encoder: Any) -> Any:
     """``encoder(input_ids, attention_mask).last_hidden_state`` as a module with positional tensor I/O."""
-    from melo.tracing import as_module
+    from melo.runtime.tracing import as_module
 
     return as_module(lambda ids, mask: encoder(input_ids=ids, attention_mask=mask).last_hidden_state, encoder=encoder)
 

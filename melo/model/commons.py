@@ -48,13 +48,13 @@ def sequence_mask(lengths: torch.Tensor, max_length: int | None = None) -> torch
 def slice_segments(x: torch.Tensor, starts: torch.Tensor, segment_size: int) -> torch.Tensor:
     """Cut ``x[b, :, starts[b] : starts[b] + segment_size]`` for every item; (B, C, T) -> (B, C, segment_size).
 
-    Positions past the end of ``x`` read as zeros (a clip shorter than a segment is zero-padded).
+    Positions past the end of ``x`` read as zeros (a clip shorter than a segment is zero-padded). Nothing is
+    read back to the host: the gather reads clamped positions and the ones past the end are zeroed after.
     """
     b, c, t = x.shape
-    if t < int(starts.max()) + segment_size:
-        x = F.pad(x, (0, int(starts.max()) + segment_size - t))
     index = starts.view(b, 1, 1) + torch.arange(segment_size, device=x.device).view(1, 1, segment_size)
-    return torch.gather(x, 2, index.expand(b, c, segment_size))
+    window = torch.gather(x, 2, index.clamp(max=t - 1).expand(b, c, segment_size))
+    return torch.where(index < t, window, 0.0)
 
 
 def rand_slice_segments(

@@ -4,6 +4,7 @@ Usage::
 
     python -m melo.train --config configs/config_bge_m3.json --model melo_bge_m3 [--resume] [--max-steps N]
     torchrun --nproc_per_node=4 --master_port=29500 -m melo.train --config ... --model ...
+    python -m melo.train --config ... --model ... --dry-run     # peak memory of the heaviest batches, then exit
 
 or, in-process, ``from melo import train; train.main([...])`` (the exit status: 0, or 2 for a run that
 cannot start or continue). The package reads as the recipe's rooms:
@@ -15,8 +16,10 @@ cannot start or continue). The package reads as the recipe's rooms:
 ``models``     building the networks, pretrained initialisation (with a load report), DDP wrapping
 ``state``      where the run is and what resuming needs (:class:`TrainingState`, saved by ``melo.checkpoint``)
 ``step``       THE GAN training step (also run by the model tests and ``benchmarks/bench_train_step.py``)
+``skips``      counting skipped updates on the device; stopping after ``train.max_consecutive_skips`` in a row
 ``report``     log lines, TensorBoard, validation
 ``loop``       ``setup -> loop -> save -> cleanup`` and :func:`main`
+``dry_run``    ``--dry-run``: one step on each of the heaviest batches, peak memory, exit
 =============  ==========================================================================================
 """
 

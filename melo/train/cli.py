@@ -22,6 +22,7 @@ class Args:
     workers: int | None = None
     checkpoints_dir: Path = Path("checkpoints")
     logs_dir: Path = Path("logs")
+    dry_run: bool = False
 
     @property
     def checkpoint_dir(self) -> Path:
@@ -40,6 +41,9 @@ def parse_args(argv: Sequence[str] | None = None) -> Args:
                    help="DataLoader workers per rank and preprocessing processes (default: train.num_workers)")
     p.add_argument("--checkpoints-dir", type=Path, default=Path("checkpoints"), help="parent of checkpoints/NAME")
     p.add_argument("--logs-dir", type=Path, default=Path("logs"), help="parent of logs/NAME and the log files")
+    p.add_argument("--dry-run", action="store_true",
+                   help="set up as training would, run one step on each of the heaviest batches, print the peak "
+                        "memory and exit (writes no checkpoint or log)")
     ns = p.parse_args(argv)
     if not ns.model.strip() or ns.model.strip() in (".", "..") or "/" in ns.model or "\0" in ns.model:
         p.error(f"--model must be a run name (a folder name under --checkpoints-dir), got {ns.model!r}")
@@ -48,4 +52,4 @@ def parse_args(argv: Sequence[str] | None = None) -> Args:
     if ns.workers is not None and ns.workers < 0:
         p.error("--workers must be >= 0")
     return Args(config=ns.config, model=ns.model, resume=ns.resume, max_steps=ns.max_steps, device=ns.device,
-                workers=ns.workers, checkpoints_dir=ns.checkpoints_dir, logs_dir=ns.logs_dir)
+                workers=ns.workers, checkpoints_dir=ns.checkpoints_dir, logs_dir=ns.logs_dir, dry_run=ns.dry_run)

@@ -29,14 +29,15 @@ from melo.train import state
 from melo.train.cli import parse_args
 from melo.train.errors import TrainingError
 from melo.train.report import evaluate, log_train
-from melo.train.speech_eval import score_is_better
 from melo.train.run import Run, setup
+from melo.train.skips import SkipTracker
+from melo.train.speech_eval import score_is_better
 from melo.train.step import StepResult, posterior_input, train_step
 
 if TYPE_CHECKING:
     from melo.data.batch import Batch
 
-__all__ = ["main", "save", "train"]
+__all__ = ["main", "save", "train", "train_on_batch"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     dist_ctx = init_distributed(args.device)  # type: ignore[arg-type]
     run: Run | None = None
     try:
+        if args.dry_run:
+            from melo.train.dry_run import dry_run
+
+            dry_run(args, dist_ctx)
+            return 0
         run = setup(args, dist_ctx)
         train(run)
         return 0
@@ -68,6 +74,9 @@ def train(run: Run) -> None:
     """Epochs of steps until ``--max-steps``, ``train.epochs`` or a stop signal."""
     t, p = run.config.train, run.progress
     run.networks.train()
+    skips = SkipTracker(list(run.optimizers.by_name()), run.dist.device, t.max_consecutive_skips,
+                        step=p.step, steps=p.skipped_steps, per_optimizer=p.skipped_updates)
+    check_every = min(t.log_interval, t.max_consecutive_skips)
     bar = _progress_bar(run)
     step_timer = time.perf_counter()
     window: list[dict[str, torch.Tensor]] = []
@@ -79,7 +88,8 @@ def train(run: Run) -> None:
             run.loaders.sampler.set_epoch(p.epoch, p.batch_in_epoch)
             for batch in run.loaders.train:
                 batch = batch.to(run.dist.device, non_blocking=True)
-                result = _step(run, batch)
+                result = train_on_batch(run, batch)
+                skips.update(result.skipped_updates)
                 p.step += 1
                 p.batch_in_epoch += 1
                 if t.lr_decay_interval == "step":
@@ -87,6 +97,8 @@ def train(run: Run) -> None:
                 window.append(result.scalars(run.config))
                 if bar is not None:
                     bar.update(1)
+                if p.step % check_every == 0 or p.step % t.log_interval == 0:
+                    _check_skips(run, skips)
                 if p.step % t.log_interval == 0:
                     log_train(run, window, (time.perf_counter() - step_timer) / len(window), result, batch)
                     window, step_timer = [], time.perf_counter()
@@ -94,6 +106,7 @@ def train(run: Run) -> None:
                 if p.step % t.eval_interval == 0:
                     paused = time.perf_counter()
                     scores = _evaluate(run)
+                    _check_skips(run, skips)
                     save(run)
                     _keep_best(run, scores)
                     step_timer += time.perf_counter() - paused  # step_seconds measures training only
@@ -116,26 +129,36 @@ def train(run: Run) -> None:
         logger.info("finished train.epochs=%d at step %d", t.epochs, p.step)
     else:
         logger.info("reached --max-steps %d", run.args.max_steps)
+    _check_skips(run, skips)
     save(run)
 
 
-def _step(run: Run, batch: "Batch") -> StepResult:
-    """One training step on ``batch``; a skipped step is counted and reported (the decision was collective:
-    every rank skips, rank 0 reports)."""
+def train_on_batch(run: Run, batch: "Batch") -> StepResult:
+    """One training step of ``run`` on ``batch`` (skipped updates are counted by the caller's
+    :class:`SkipTracker`); also the dry run's step."""
     inputs = dict(phone_ids=batch.phone_ids, tone_ids=batch.tone_ids, language_ids=batch.language_ids,
                   text_lengths=batch.text_lengths, bert=batch.bert, spec=posterior_input(batch.spec, run.config),
                   spec_lengths=batch.spec_lengths, speaker_ids=batch.speaker_ids)
-    result = train_step(run.networks.generator, run.networks.discriminators, run.optimizers, inputs, batch.wav,
-                        run.config, run.progress.step, autocast_dtype=run.precision.dtype,
-                        scaler=run.precision.scaler, all_true=run.dist.all_true)
-    if result.skipped:
-        run.progress.skipped_steps += 1
-        if run.dist.is_main:
-            scaler = run.precision.scaler
-            scale = f"; fp16 loss scale now {scaler.get_scale():g}" if scaler.is_enabled() else ""
-            logger.warning("step %d skipped: non-finite loss or gradient (%d skipped so far%s)",
-                           run.progress.step + 1, run.progress.skipped_steps, scale)
-    return result
+    return train_step(run.networks.generator, run.networks.discriminators, run.optimizers, inputs, batch.wav,
+                      run.config, run.progress.step, autocast_dtype=run.precision.dtype,
+                      scaler=run.precision.scaler)
+
+
+def _check_skips(run: Run, skips: SkipTracker) -> None:
+    """Read the skip counters into the progress (checkpointed), warn about new skips (rank 0), and stop the
+    run after ``train.max_consecutive_skips`` in a row (:meth:`SkipTracker.stop_if_stuck` raises)."""
+    before, first = skips.reported, skips.reported_step + 1
+    counts = skips.check(run.progress.step)
+    p = run.progress
+    p.skipped_steps, p.skipped_updates = counts.steps, counts.per_optimizer
+    new = counts.since(before)
+    if new and run.dist.is_main:
+        where = f"step {p.step}" if first >= p.step else f"steps {first}-{p.step}"
+        scaler = run.precision.scaler
+        scale = f"; fp16 loss scale now {scaler.get_scale():g}" if scaler.is_enabled() else ""
+        logger.warning("%s: skipped %s (non-finite gradients%s); %d steps with a skipped update so far", where,
+                       ", ".join(f"{n} x{c}" for n, c in new.items()), scale, p.skipped_steps)
+    skips.stop_if_stuck(counts)
 
 
 def _evaluate(run: Run) -> dict[str, float]:

@@ -5,8 +5,9 @@ checkpoint folder's intent (refuse to overwrite a run, or to resume from nothing
 data preparation, the networks (pretrained initialisation on a fresh run), optimizers and schedules, the
 resumed state, the resolved config and symbol table beside the checkpoints, DDP, loaders, TensorBoard.
 
-Mixed precision: ``train.bf16_run`` -> bf16 autocast on CUDA; otherwise ``train.fp16_run`` -> fp16 autocast
-with a GradScaler on CUDA. On CPU both are ignored with one warning (fp32).
+Mixed precision: ``train.bf16_run`` -> bf16 autocast on CUDA GPUs that compute bf16 natively (compute
+capability 8.0+; on older ones the run stops with an error, as emulated bf16 is slow); otherwise
+``train.fp16_run`` -> fp16 autocast with a GradScaler on CUDA. On CPU both are ignored with one warning (fp32).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from melo.config import Config, ConfigError, load_config
 from melo.distributed import Distributed
 from melo.files import write_json_atomic
 from melo.monitor import Monitor, open_log_file, setup_logging
+from melo.precision import cuda_has_native_bf16, describe_cuda_device
 from melo.train import models as nets
 from melo.train.cli import Args
 from melo.train.data import Loaders, build_loaders, prepare_data
@@ -36,7 +38,7 @@ from melo.train.speakers import pin_trained_speakers, prepared_speakers, report_
 from melo.train.state import Progress, restore
 from melo.train.step import Optimizers, make_optimizers
 
-__all__ = ["Precision", "Run", "setup"]
+__all__ = ["Precision", "Run", "resolve_precision", "setup"]
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +108,7 @@ def _setup_locked(args: Args, dist_ctx: Distributed, config: Config) -> Run:
         check_resume_config(args.checkpoint_dir, config, report=dist_ctx.is_main)
     logger.info("rank %d/%d on %s%s", dist_ctx.rank, dist_ctx.world_size, dist_ctx.device,
                 f" ({dist_ctx.backend})" if dist_ctx.backend else "")
-    precision = _resolve_precision(config, dist_ctx)
+    precision = resolve_precision(config, dist_ctx)
     _seed_everything(config.train.seed + dist_ctx.rank)
 
     workers = config.train.num_workers if args.workers is None else args.workers
@@ -200,7 +202,8 @@ def _check_checkpoint_intent(ckpt_dir: Path, resume: bool) -> None:
         )
 
 
-def _resolve_precision(config: Config, dist_ctx: Distributed) -> Precision:
+def resolve_precision(config: Config, dist_ctx: Distributed) -> Precision:
+    """The run's autocast dtype and GradScaler from ``train.bf16_run``/``fp16_run`` and the device in use."""
     device = dist_ctx.device
     wanted = "bf16" if config.train.bf16_run else "fp16" if config.train.fp16_run else None
     dtype: torch.dtype | None = None
@@ -208,6 +211,10 @@ def _resolve_precision(config: Config, dist_ctx: Distributed) -> Precision:
         if dist_ctx.is_main:
             logger.warning("train.%s_run is set but the device is %s: training in fp32", wanted, device.type)
     elif wanted == "bf16":
+        if not cuda_has_native_bf16(device):
+            raise TrainingError(f"train.bf16_run: {describe_cuda_device(device)} has no native bf16 (it needs "
+                                f"compute capability 8.0, Ampere or newer, and would emulate it slowly); set "
+                                f"bf16_run to false and use fp16_run")
         dtype = torch.bfloat16
     elif wanted == "fp16":
         dtype = torch.float16

@@ -12,7 +12,7 @@ already trained on (the sampler resumes after them).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,9 @@ class Progress:
     epoch: int = 0
     batch_in_epoch: int = 0
     skipped_steps: int = 0
+    """Steps in which at least one update was skipped."""
+    skipped_updates: dict[str, int] = field(default_factory=dict)
+    """Skipped updates per optimiser (``G``/``D``/``DUR``)."""
 
 
 @dataclass
@@ -56,7 +59,7 @@ class TrainingState:
     def to_dict(self) -> dict[str, Any]:
         p = self.progress
         return {"epoch": p.epoch, "batch_in_epoch": p.batch_in_epoch, "skipped_steps": p.skipped_steps,
-                "world_size": self.world_size, "seed": self.seed, "optimizers": self.optimizers,
+                "skipped_updates": dict(p.skipped_updates), "world_size": self.world_size, "seed": self.seed, "optimizers": self.optimizers,
                 "schedulers": self.schedulers, "scaler": self.scaler, "rng": self.rng}
 
     @classmethod
@@ -65,7 +68,8 @@ class TrainingState:
         if missing:
             raise TrainingError(f"{source}: the training state lacks {', '.join(missing)}")
         progress = Progress(step=step, epoch=int(raw["epoch"]), batch_in_epoch=int(raw["batch_in_epoch"]),
-                            skipped_steps=int(raw.get("skipped_steps", 0)))
+                            skipped_steps=int(raw.get("skipped_steps", 0)),
+                            skipped_updates={str(k): int(v) for k, v in raw.get("skipped_updates", {}).items()})
         return cls(progress=progress, world_size=int(raw.get("world_size", len(raw["rng"]))),
                    seed=int(raw.get("seed", 0)), optimizers=raw["optimizers"], schedulers=raw["schedulers"],
                    scaler=raw.get("scaler") or {}, rng=list(raw["rng"]))
@@ -75,7 +79,7 @@ def capture(progress: Progress, optimizers: dict[str, torch.optim.Optimizer], sc
             scaler: torch.amp.GradScaler, rng: list[dict[str, Any]], world_size: int, seed: int) -> TrainingState:
     """The state of a running trainer (``rng``: every rank's generator states, gathered on rank 0)."""
     return TrainingState(
-        progress=Progress(**vars(progress)), world_size=world_size, seed=seed,
+        progress=Progress(**{**vars(progress), "skipped_updates": dict(progress.skipped_updates)}), world_size=world_size, seed=seed,
         optimizers={k: o.state_dict() for k, o in optimizers.items()},
         schedulers={k: s.state_dict() for k, s in schedulers.items()},
         scaler=scaler.state_dict() if scaler.is_enabled() else {}, rng=rng,

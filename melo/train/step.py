@@ -13,19 +13,23 @@ without MeloTTS's waste, none of which changes the maths:
 * the real mel comes from the already-sliced linear spectrogram (a mel is per frame);
 * gradients are freed right after each update.
 
-Guards: a non-finite loss (on any rank: ``all_true`` is the process group's agreement) or gradient norm
-skips that update and the rest of the step, so no non-finite value reaches weights or optimizer moments.
-After DDP's all-reduce the gradients are identical on every rank, so the gradient-norm decision agrees
-without another collective. (A poisoned batch makes the first, waveform-discriminator, loss non-finite, so
-such a step changes nothing.) The decision per update is :func:`_update`'s: the place for a per-optimiser
-skip policy.
+Skips (GradScaler's rule, per optimiser): each update is skipped when its own gradients are non-finite
+(their total norm is not finite), and only that update: an fp16 overflow in the waveform discriminators
+leaves the generator's update alone. With fp16 the GradScaler unscales, skips and backs its scale off as
+it does for any multi-optimiser loop (one ``update()`` per step). The decision stays on the device: the
+fused AdamW reads the skip flag (``found_inf``) and leaves weights, moments and step count untouched, so the
+step has no host synchronisation; :attr:`StepResult.skipped_updates` holds the flags for the loop to count
+(:class:`melo.train.skips.SkipTracker`). Under DDP the gradients are all-reduced before the test, so every
+rank takes the same decision without another collective (a NaN on one rank reaches every rank's gradients).
+A poisoned batch (NaN inputs) makes the generator's and the waveform discriminators' gradients non-finite,
+so both skip.
 """
 
 from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Mapping
+from typing import Iterator, Mapping
 
 import torch
 from torch import nn
@@ -42,6 +46,7 @@ __all__ = [
     "clip_gradients",
     "make_optimizers",
     "posterior_input",
+    "step_unless",
     "train_step",
     "unwrap",
     "windows",
@@ -87,12 +92,14 @@ def make_optimizers(generator: nn.Module, discriminators: Discriminators, config
 class StepResult:
     """What one step measured (detached scalar tensors, still on the device) and the generator's output.
 
-    A loss is None when the step stopped before computing it (``skipped``, or no duration discriminator).
+    A loss is None when the step did not compute it (no duration discriminator).
     ``mel``, ``kl`` and ``duration`` are unweighted; the total weighs them with ``c_mel``, ``c_kl``, ``c_dur``.
     """
 
     output: GeneratorOutput
-    skipped: bool = False
+    skipped_updates: dict[str, torch.Tensor] = field(default_factory=dict)
+    """Per optimiser (``G``/``D``/``DUR``, as :meth:`Optimizers.by_name`): a bool tensor on the device, true
+    when that update was skipped (non-finite gradients)."""
     discriminator: torch.Tensor | None = None
     discriminator_parts: list[torch.Tensor] = field(default_factory=list)  # one per sub-discriminator
     duration_discriminator: torch.Tensor | None = None
@@ -104,6 +111,14 @@ class StepResult:
     duration: torch.Tensor | None = None
     duration_adversarial: torch.Tensor | None = None
     grad_norms: dict[str, torch.Tensor] = field(default_factory=dict)  # "d", "dur_d", "g": before clipping
+
+    @property
+    def skipped(self) -> bool:
+        """Whether any update of this step was skipped. Reads the device flags: one host synchronisation (the
+        loop counts skips on the device and asks only when it logs)."""
+        if not self.skipped_updates:
+            return False
+        return bool(torch.stack(list(self.skipped_updates.values())).any())
 
     def scalars(self, config: Config) -> dict[str, torch.Tensor]:
         """The TensorBoard scalars of this step (weighted generator terms under ``loss/g/<term>``)."""
@@ -141,7 +156,6 @@ def train_step(
     *,
     autocast_dtype: torch.dtype | None = None,
     scaler: torch.amp.GradScaler | None = None,
-    all_true: Callable[[torch.Tensor], bool] = lambda flag: bool(flag),
     release_grads: bool = True,
 ) -> StepResult:
     """One full step: forward, waveform-discriminator update, duration-discriminator update, generator update.
@@ -151,8 +165,8 @@ def train_step(
     generator's forward arguments, ``spec`` being the posterior encoder's input (:func:`posterior_input`);
     ``wav``: (B, 1, T) real audio aligned with it (frame j starts at sample j * hop); ``step``: the global
     step (the alignment-noise schedule). ``autocast_dtype``/``scaler``: mixed precision and the fp16
-    GradScaler. ``all_true``: whether a flag holds on every rank (default: this process only).
-    ``release_grads=False`` keeps each network's gradients after its update, for inspection.
+    GradScaler. ``release_grads=False`` keeps each network's gradients after its update, for inspection.
+    Each update is skipped on its own when its gradients are non-finite (see the module's notes).
     """
     t = config.train
     amp = _autocast(wav.device, autocast_dtype)
@@ -160,15 +174,15 @@ def train_step(
     mpd, duration = discriminators.mpd, discriminators.duration
     raw_mpd, raw_duration = unwrap(mpd), unwrap(duration) if duration is not None else None
 
-    def update(optimizer: torch.optim.Optimizer, loss: torch.Tensor, module: nn.Module, name: str) -> bool:
-        stepped, result.grad_norms[name] = _update(optimizer, loss, module, scaler, t.grad_clip_norm, release_grads)
-        return stepped
+    def update(name: str, optimizer: torch.optim.Optimizer, loss: torch.Tensor, module: nn.Module,
+               norm_name: str) -> None:
+        result.skipped_updates[name], result.grad_norms[norm_name] = _update(
+            optimizer, loss, module, scaler, t.grad_clip_norm, release_grads)
 
     with amp:
         out = generator(**inputs, step=step)
     result = StepResult(output=out)
     w = windows(out.audio, out.ids_slice, inputs["spec"], wav, config)
-    attempted = False
 
     # -- waveform discriminators (LSGAN, multi-period + scale) -----------------------------------------
     with amp:
@@ -177,86 +191,108 @@ def train_step(
     del d_out
     result.discriminator = loss_d.total.detach()
     result.discriminator_parts = [part.detach() for part in loss_d.per_discriminator]
-    ok = all_true(torch.isfinite(loss_d.total))
-    if ok:
-        attempted = True
-        ok = update(optimizers.mpd, loss_d.total, raw_mpd, "d")
+    update("D", optimizers.mpd, loss_d.total, raw_mpd, "d")
     del loss_d
 
     # -- duration discriminator --------------------------------------------------------------------
     dd = out.duration_discriminator
-    if ok and duration is not None and optimizers.duration is not None:
+    if duration is not None and optimizers.duration is not None:
         with amp:
             probs = duration(dd.hidden, dd.x_mask, dd.logw_aligned, dd.logw_predicted.detach(), g=dd.speaker)
         loss_dur_d = losses.duration_discriminator_loss(probs.real, probs.fake, dd.x_mask)
         result.duration_discriminator = loss_dur_d.detach()
-        ok = all_true(torch.isfinite(loss_dur_d))
-        if ok:
-            attempted = True
-            ok = update(optimizers.duration, loss_dur_d, raw_duration, "dur_d")
+        update("DUR", optimizers.duration, loss_dur_d, raw_duration, "dur_d")
+        del probs, loss_dur_d
 
     # -- generator (discriminator weights frozen: their gradients would be thrown away) ---------------
-    if ok:
-        with _frozen([m for m in (raw_mpd, raw_duration) if m is not None]):
-            with amp:
-                g_out = raw_mpd(w.real, w.fake, real_graph=False)
-                dur_probs = (raw_duration(dd.hidden, dd.x_mask, dd.logw_aligned, dd.logw_predicted, g=dd.speaker)
-                             if raw_duration is not None else None)
-            terms = {
-                "adv": losses.generator_adversarial_loss(g_out.fake_logits).total,
-                "fm": losses.feature_matching_loss(g_out.real_features, g_out.fake_features),
-                "mel": losses.mel_l1_loss(w.mel_real, w.mel_fake),
-                "kl": losses.kl_loss(out.z_p, out.logs_q, out.m_p, out.logs_p, out.z_mask),
-                "dur": out.duration_loss,
-            }
-            if dur_probs is not None:
-                terms["dur_adv"] = losses.duration_generator_loss(dur_probs.fake, dd.x_mask)
-            weights = {"mel": t.c_mel, "kl": t.c_kl, "dur": t.c_dur}
-            loss_g = torch.stack([weights.get(k, 1.0) * v.float() for k, v in terms.items()]).sum()
-            ok = all_true(torch.isfinite(loss_g))
-            if ok:
-                attempted = True
-                ok = update(optimizers.generator, loss_g, unwrap(generator), "g")
-        result.adversarial, result.feature_matching = terms["adv"].detach(), terms["fm"].detach()
-        result.mel, result.kl, result.duration = terms["mel"].detach(), terms["kl"].detach(), terms["dur"].detach()
-        result.duration_adversarial = terms["dur_adv"].detach() if "dur_adv" in terms else None
-        result.generator_total = loss_g.detach()
+    with _frozen([m for m in (raw_mpd, raw_duration) if m is not None]):
+        with amp:
+            g_out = raw_mpd(w.real, w.fake, real_graph=False)
+            dur_probs = (raw_duration(dd.hidden, dd.x_mask, dd.logw_aligned, dd.logw_predicted, g=dd.speaker)
+                         if raw_duration is not None else None)
+        terms = {
+            "adv": losses.generator_adversarial_loss(g_out.fake_logits).total,
+            "fm": losses.feature_matching_loss(g_out.real_features, g_out.fake_features),
+            "mel": losses.mel_l1_loss(w.mel_real, w.mel_fake),
+            "kl": losses.kl_loss(out.z_p, out.logs_q, out.m_p, out.logs_p, out.z_mask),
+            "dur": out.duration_loss,
+        }
+        if dur_probs is not None:
+            terms["dur_adv"] = losses.duration_generator_loss(dur_probs.fake, dd.x_mask)
+        weights = {"mel": t.c_mel, "kl": t.c_kl, "dur": t.c_dur}
+        loss_g = torch.stack([weights.get(k, 1.0) * v.float() for k, v in terms.items()]).sum()
+        update("G", optimizers.generator, loss_g, unwrap(generator), "g")
+    result.adversarial, result.feature_matching = terms["adv"].detach(), terms["fm"].detach()
+    result.mel, result.kl, result.duration = terms["mel"].detach(), terms["kl"].detach(), terms["dur"].detach()
+    result.duration_adversarial = terms["dur_adv"].detach() if "dur_adv" in terms else None
+    result.generator_total = loss_g.detach()
 
-    if attempted and scaler.is_enabled():
-        scaler.update()
-    result.skipped = not ok
+    if scaler.is_enabled():
+        scaler.update()  # once per step: backs off when any update overflowed, grows after a clean stretch
     return result
 
 
 def _update(optimizer: torch.optim.Optimizer, loss: torch.Tensor, module: nn.Module, scaler: torch.amp.GradScaler,
-            max_norm: float | None, release_grads: bool) -> tuple[bool, torch.Tensor]:
-    """Backward, unscale, measure (and clip) the gradient norm, then step unless it is non-finite.
+            max_norm: float | None, release_grads: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """Backward, unscale, measure (and clip) the gradient norm, then step unless the gradients are non-finite.
 
-    Returns ``(stepped, gradient norm before clipping)``. The norm is one fused reduction; the single host
-    sync is the finiteness test."""
+    Returns ``(skipped, gradient norm before clipping)``, both tensors on the device: nothing here waits for
+    the device. With fp16 the GradScaler's ``step`` decides from its own inf/NaN check (the same test)."""
     optimizer.zero_grad(set_to_none=True)
     scaler.scale(loss).backward()
     if scaler.is_enabled():
         scaler.unscale_(optimizer)
-    finite, norm = clip_gradients(module, max_norm)
-    if finite:
+    norm = _gradient_norm(module)
+    skipped = ~torch.isfinite(norm)
+    if max_norm is not None:
+        _clip_to_norm(module, max_norm, norm)  # non-finite gradients become NaN; that update is skipped anyway
+    if scaler.is_enabled():
         scaler.step(optimizer)
+    else:
+        step_unless(optimizer, skipped)
     if release_grads:
         optimizer.zero_grad(set_to_none=True)  # not needed until this network's next backward
-    return finite, norm
+    return skipped, norm
+
+
+def step_unless(optimizer: torch.optim.Optimizer, skip: torch.Tensor) -> None:
+    """``optimizer.step()`` unless ``skip`` (a bool tensor) is true, decided on the device where the optimiser
+    can: a fused optimiser (``_step_supports_amp_scaling``) reads ``found_inf`` as under GradScaler and leaves
+    weights, moments and its step count unchanged; any other waits for the flag (one host sync)."""
+    if getattr(optimizer, "_step_supports_amp_scaling", False):
+        optimizer.found_inf = skip.float().reshape(())  # type: ignore[attr-defined]  # GradScaler's protocol
+        optimizer.grad_scale = None  # type: ignore[attr-defined]
+        try:
+            optimizer.step()
+        finally:
+            del optimizer.found_inf, optimizer.grad_scale  # type: ignore[attr-defined]
+    elif not bool(skip):
+        optimizer.step()
+
+
+def _gradient_norm(module: nn.Module) -> torch.Tensor:
+    """Total L2 norm of ``module``'s gradients (a 0-d tensor on their device; zero without gradients)."""
+    grads = [p.grad for p in module.parameters() if p.grad is not None]
+    if not grads:
+        return torch.zeros((), device=next(module.parameters()).device)
+    return torch.nn.utils.get_total_norm(grads).detach()
+
+
+def _clip_to_norm(module: nn.Module, max_norm: float, norm: torch.Tensor) -> None:
+    """Scale ``module``'s gradients down so their total norm (``norm``, measured) is at most ``max_norm``."""
+    params = [p for p in module.parameters() if p.grad is not None]
+    if params:
+        torch.nn.utils.clip_grads_with_norm_(params, max_norm, norm)  # takes the parameters, reads .grad
 
 
 def clip_gradients(module: nn.Module, max_norm: float | None) -> tuple[bool, torch.Tensor]:
     """Total L2 norm of ``module``'s gradients and whether it is finite; when it is and ``max_norm`` is
-    set, scale the gradients down to that norm. Returns ``(finite, norm before clipping)``."""
-    params = [p for p in module.parameters() if p.grad is not None]
-    if not params:
-        return True, torch.zeros(())
-    norm = torch.nn.utils.get_total_norm([p.grad for p in params])
+    set, scale the gradients down to that norm. Returns ``(finite, norm before clipping)`` (one host sync)."""
+    norm = _gradient_norm(module)
     finite = bool(torch.isfinite(norm))
     if finite and max_norm is not None:
-        torch.nn.utils.clip_grads_with_norm_(params, max_norm, norm)  # takes the parameters, reads .grad
-    return finite, norm.detach()
+        _clip_to_norm(module, max_norm, norm)
+    return finite, norm
 
 
 @dataclass

@@ -16,12 +16,11 @@ of the columns that read them and of the rows that write them), so the latent is
 
 Same math as ``flow(z, mask, g, reverse=True)``: in fp32 the outputs agree to float rounding (tested); in
 bf16 the weights and activations are bf16 and LayerNorm statistics, softmax and the latent fp32. Inference
-only, CPU only; build it after ``SynthesizerTrn.prepare_for_inference`` and rebuild it if the weights change.
+only, CPU only; build it after :func:`melo.runtime.engine.prepare_model` and rebuild it if the weights change.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import math
 
@@ -31,9 +30,9 @@ from torch.nn import functional as F
 
 from melo.model.attention import ConvFeedForward, Encoder, RelativeMultiHeadAttention, absolute_to_relative, relative_to_absolute
 from melo.model.commons import ChannelLayerNorm, sequence_mask
-from melo.model.fast_decoder import cpu_has_bf16
 from melo.model.flow import TransformerCouplingBlock, TransformerCouplingLayer
 from melo.model.text_encoder import TextEncoder, TextEncoderOutput
+from melo.runtime import cpu
 
 __all__ = ["PackedFlow", "PackedLinear", "PackedTextEncoder", "packed_flow_supported"]
 
@@ -45,24 +44,8 @@ def packed_flow_supported(device: torch.device | str, dtype: torch.dtype) -> boo
     if torch.device(device).type != "cpu" or dtype not in (torch.float32, torch.bfloat16):
         return False
     if dtype == torch.bfloat16:
-        return _packed_linear_available(dtype)  # oneDNN's bf16 inner product: only on CPUs with bf16 units
+        return cpu.packed_linear_supported(dtype)  # oneDNN's bf16 inner product: only on CPUs with bf16 units
     return True  # fp32 runs everywhere (PackedLinear falls back to F.linear without oneDNN)
-
-
-@functools.lru_cache(maxsize=None)
-def _packed_linear_available(dtype: torch.dtype) -> bool:
-    """oneDNN inner product with a pre-packed weight (x86 builds); probed once per dtype."""
-    if not torch.backends.mkldnn.is_available():
-        return False
-    if dtype == torch.bfloat16 and not cpu_has_bf16():
-        return False
-    try:
-        weight, x = torch.ones(4, 8, dtype=dtype), torch.ones(2, 8, dtype=dtype)
-        packed = torch.ops.mkldnn._reorder_linear_weight(weight, 2)
-        y = torch.ops.mkldnn._linear_pointwise(x, packed, None, "none", [], "")
-        return bool(torch.equal(y.float(), torch.full((2, 4), 8.0)))
-    except (AttributeError, RuntimeError):
-        return False
 
 
 class PackedLinear:
@@ -74,7 +57,7 @@ class PackedLinear:
         self.bias = None if bias is None else bias.detach().to(dtype).contiguous()
         self.relu = relu
         self.packed = None
-        if _packed_linear_available(dtype):
+        if cpu.packed_linear_supported(dtype):
             self.packed = torch.ops.mkldnn._reorder_linear_weight(self.weight, 1)  # the layout suits any length
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:

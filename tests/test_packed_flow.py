@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-import melo.model.fast_flow as fast_flow
 from melo.model.commons import sequence_mask
-from melo.model.fast_flow import PackedFlow, PackedTextEncoder, packed_flow_supported
 from melo.model.flow import TransformerCouplingBlock
 from melo.model.text_encoder import TextEncoder
+from melo.runtime import cpu
+from melo.runtime.packed_flow import PackedFlow, PackedTextEncoder, packed_flow_supported
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 HAS_BF16 = packed_flow_supported("cpu", torch.bfloat16)
@@ -61,7 +61,7 @@ def test_packed_flow_without_speaker_conditioning():
 
 
 def test_packed_flow_without_onednn_inner_products_runs_plain_linear_maps(monkeypatch):
-    monkeypatch.setattr(fast_flow, "_packed_linear_available", lambda dtype: False)
+    monkeypatch.setattr(cpu, "packed_linear_supported", lambda dtype: False)
     flow = small_flow()
     packed = PackedFlow(flow, torch.float32)
     assert all(layer.pre.packed is None for layer in packed.layers)

@@ -10,9 +10,11 @@ from melo.config import load_config
 from melo.model import build_generator
 from melo.model.commons import remove_weight_norm
 from melo.model.decoder import Generator
-from melo.model import fast_decoder
-from melo.model.fast_decoder import PackedDecoder, packed_decoder_supported
-from melo.model.inference import fast_decoder_dtype, optimize_for_inference
+import melo.runtime.engine as engine_module
+from melo.runtime import cpu, packed_conv
+from melo.runtime.engine import InferenceEngine
+from melo.runtime.packed_decoder import PackedDecoder, packed_decoder_supported
+from melo.runtime.precision import PrecisionPolicy, fast_decoder_dtype
 from melo.text.symbols import DEFAULT_TABLE
 from model_helpers import random_batch
 
@@ -85,29 +87,32 @@ def test_prepared_model_decodes_with_the_packed_decoder_and_matches_the_module()
     torch.manual_seed(5)
     with torch.no_grad():
         reference = gen.infer(*args)
-    assert not gen._packed_decoders  # weight norm live: the module decodes
-    optimize_for_inference(gen)
+    assert not hasattr(gen, "_packed_decoders")  # weight norm live: the module decodes (the model keeps no runners)
+    engine = InferenceEngine(gen, "cpu", PrecisionPolicy())
     torch.manual_seed(5)
     with torch.inference_mode():
-        fast = gen.infer(*args)
-    assert torch.float32 in gen._packed_decoders
+        fast = engine.infer(*args)
+    assert torch.float32 in engine._packed_decoders
     assert fast.decoder_seconds > 0
     assert rel_error(fast.audio, reference.audio) < 1e-4
-    gen.train()  # weights may change from here on: the packed copy is dropped, the module decodes again
-    assert not gen._packed_decoders and not gen._inference_ready
+    with torch.no_grad():  # the weights change (as a training step would): the packed copy is dropped
+        gen.dec.conv_pre.weight.mul_(1.5)
+    engine._check_weights()
+    assert not engine._packed_decoders
 
 
 def test_packed_copy_is_rebuilt_after_loading_new_weights():
     config = load_config("configs/tiny.json")
     torch.manual_seed(0)
-    gen = optimize_for_inference(build_generator(config, DEFAULT_TABLE))
+    engine = InferenceEngine(build_generator(config, DEFAULT_TABLE), "cpu", PrecisionPolicy())
+    gen = engine.model
     z, g = torch.randn(1, config.model.inter_channels, 9), torch.randn(1, config.model.gin_channels, 1)
-    first = gen.decode(z, g)
+    first = engine.decode(z, g)
     state = {k: v + 0.01 * torch.randn_like(v) if k.startswith("dec.") else v for k, v in gen.state_dict().items()}
     gen.load_state_dict(state)
     with torch.inference_mode():
         expected = gen.dec(z, g=g)
-    second = gen.decode(z, g)
+    second = engine.decode(z, g)
     assert not torch.allclose(first, second)
     assert rel_error(second, expected) < 1e-5
 
@@ -172,34 +177,33 @@ def test_unusual_upsampling_geometry_is_refused_and_the_model_falls_back_to_the_
     gen.dec = Generator(m.inter_channels, m.resblock, tuple(m.resblock_kernel_sizes),
                         tuple(tuple(d) for d in m.resblock_dilation_sizes), (2,) * len(m.upsample_rates),
                         m.upsample_initial_channel, (5,) * len(m.upsample_rates), m.gin_channels)
-    optimize_for_inference(gen)
+    engine = InferenceEngine(gen, "cpu", PrecisionPolicy())
     with pytest.raises(ValueError, match="polyphase"):
         PackedDecoder(gen.dec, torch.float32)
     z, g = torch.randn(1, m.inter_channels, 9), torch.randn(1, m.gin_channels, 1)
     with torch.inference_mode():
         expected = gen.dec(z, g=g)
-    assert torch.equal(gen.decode(z, g), expected)
-    assert gen._packed_decoders == {torch.float32: None}
+    assert torch.equal(engine.decode(z, g), expected)
+    assert engine._packed_decoders == {torch.float32: None}
 
 
 def test_frame_buckets_in_infer_change_nothing(monkeypatch):
     """infer pads frames to a multiple of FRAME_BUCKET for the flow (masked) and the decoder (clipped)."""
-    import melo.model.synthesizer as synthesizer
-
     config = load_config("configs/tiny.json")
     torch.manual_seed(0)
-    gen = optimize_for_inference(build_generator(config, DEFAULT_TABLE))
+    engine = InferenceEngine(build_generator(config, DEFAULT_TABLE), "cpu", PrecisionPolicy())
+    gen = engine.model
     for coupling in gen.flow.flows:  # a fresh flow is the identity; make the masking matter
         torch.nn.init.normal_(coupling.post.weight, std=0.1)
     b = random_batch(config, DEFAULT_TABLE, 2, 21, 30, torch.Generator().manual_seed(1))  # ragged: 2 lengths
     args = (b.phone_ids, b.tone_ids, b.language_ids, b.bert, b.speaker_ids, b.text_lengths)
     outs = {}
     for bucket in (1, 16):
-        monkeypatch.setattr(synthesizer, "FRAME_BUCKET", bucket)
-        gen._packed_decoders.clear()
+        monkeypatch.setattr(engine_module, "FRAME_BUCKET", bucket)
+        engine._packed_decoders.clear()
         torch.manual_seed(7)
         with torch.inference_mode():
-            outs[bucket] = gen.infer(*args, noise_scale=0.5)
+            outs[bucket] = engine.infer(*args, noise_scale=0.5)
     a, c = outs[1], outs[16]
     assert a.audio.shape == c.audio.shape and torch.equal(a.audio_lengths, c.audio_lengths)
     assert a.audio.shape[-1] % (16 * config.data.hop_length) != 0  # the bucket really padded
@@ -209,11 +213,10 @@ def test_frame_buckets_in_infer_change_nothing(monkeypatch):
 
 def test_text_buckets_in_infer_change_nothing(monkeypatch):
     """infer pads the text side to a multiple of TEXT_BUCKET positions (masked) and returns the real ones."""
-    import melo.model.synthesizer as synthesizer
-
     config = load_config("configs/tiny.json")
     torch.manual_seed(0)
-    gen = optimize_for_inference(build_generator(config, DEFAULT_TABLE))
+    engine = InferenceEngine(build_generator(config, DEFAULT_TABLE), "cpu", PrecisionPolicy())
+    gen = engine.model
     with torch.no_grad():  # fresh couplings and spline projections are the identity: make the masking matter
         for coupling in gen.flow.flows:
             coupling.post.weight.normal_(std=0.1)
@@ -224,10 +227,10 @@ def test_text_buckets_in_infer_change_nothing(monkeypatch):
     assert b.phone_ids.shape[1] % 16 != 0  # the bucket will really pad
     outs = {}
     for bucket in (1, 16):
-        monkeypatch.setattr(synthesizer, "TEXT_BUCKET", bucket)
+        monkeypatch.setattr(engine_module, "TEXT_BUCKET", bucket)
         torch.manual_seed(7)
         with torch.inference_mode():
-            outs[bucket] = gen.infer(*args, noise_scale=0.5, sdp_ratio=0.5)
+            outs[bucket] = engine.infer(*args, noise_scale=0.5, sdp_ratio=0.5)
     a, c = outs[1], outs[16]
     n_text = b.phone_ids.shape[1]
     assert c.durations.shape == b.phone_ids.shape and c.x_mask.shape[-1] == c.attention.shape[-1] == n_text
@@ -238,7 +241,7 @@ def test_text_buckets_in_infer_change_nothing(monkeypatch):
 
 @pytest.mark.parametrize("per_tile", [1, 2, 8])
 def test_tiles_cover_the_signal_exactly_with_few_widths(per_tile):
-    from melo.model.fast_decoder import _tiles
+    from melo.runtime.packed_decoder import _tiles
 
     widths = {per_tile >> i for i in range(per_tile.bit_length())}
     for granules in range(0, 70):
@@ -332,17 +335,17 @@ def int8_generator(resblock: str = "1", seed: int = 0) -> Generator:
 def test_int8_decoder_is_close_to_fp32_and_quantizes_only_the_wide_stages(resblock, float_dtype, monkeypatch):
     if float_dtype == torch.bfloat16 and not HAS_BF16:
         pytest.skip("this CPU has no bf16 support in oneDNN")
-    monkeypatch.setattr(fast_decoder, "cpu_has_bf16", lambda: float_dtype == torch.bfloat16)
+    monkeypatch.setattr(cpu, "has_bf16", lambda: float_dtype == torch.bfloat16)
     gen = int8_generator(resblock)
     z, g = torch.randn(2, 12, 37), torch.randn(2, 8, 1)
     reference = module_output(gen, z, g)
     packed = PackedDecoder(gen, torch.int8, bucket=2, tile_granules=4)
     assert packed.dtype == float_dtype and packed.signal_dtypes == [torch.float32, torch.float32, float_dtype]
-    kinds = [isinstance(up, fast_decoder._QConv) for up in packed.ups]
-    kinds += [all(isinstance(c, fast_decoder._QConv) for pairs in blocks for pair in pairs for c in pair if c)
+    kinds = [isinstance(up, packed_conv.QConv) for up in packed.ups]
+    kinds += [all(isinstance(c, packed_conv.QConv) for pairs in blocks for pair in pairs for c in pair if c)
               for blocks in packed.stages]
     assert kinds == [True, True, False, True, True, False]
-    assert not isinstance(packed.pre, fast_decoder._QConv) and not isinstance(packed.post, fast_decoder._QConv)
+    assert not isinstance(packed.pre, packed_conv.QConv) and not isinstance(packed.post, packed_conv.QConv)
     out = packed(z, g)
     assert out.shape == reference.shape and out.dtype == torch.float32
     assert float(reference.abs().max()) > 0.1 and float(reference.abs().max()) < 0.999  # live, not saturated
@@ -367,7 +370,7 @@ def test_int8_decoder_tiled_and_untiled_agree_and_survive_warmup():
 def test_quantize_keeps_zero_exact_and_rounds_within_half_a_step():
     x = torch.randn(1, 16, 1, 50).contiguous(memory_format=torch.channels_last) * 3
     x[..., :5] = 0  # padding rows
-    q, scale, zero = fast_decoder._quantize(x)
+    q, scale, zero = packed_conv.quantize(x)
     assert q.dtype == torch.uint8 and not q.is_quantized and q.shape == x.shape
     assert q.is_contiguous(memory_format=torch.channels_last)
     back = (q.float() - zero) * scale
@@ -375,10 +378,10 @@ def test_quantize_keeps_zero_exact_and_rounds_within_half_a_step():
     assert float((back - x).abs().max()) <= scale / 2 * (1 + 1e-4)
     assert scale == pytest.approx((float(x.max()) - float(x.min())) / 255)
     positive = x.abs().to(torch.bfloat16)  # bf16 input, range [0, max]: zero point 0
-    assert fast_decoder._quantize(positive)[2] == 0
-    assert fast_decoder._quantize(torch.zeros(1, 4, 1, 3))[1:] == (1.0, 0)
+    assert packed_conv.quantize(positive)[2] == 0
+    assert packed_conv.quantize(torch.zeros(1, 4, 1, 3))[1:] == (1.0, 0)
     with pytest.raises(RuntimeError, match="not finite"):
-        fast_decoder._quantize(torch.tensor([1.0, float("nan")]).view(1, 2, 1, 1))
+        packed_conv.quantize(torch.tensor([1.0, float("nan")]).view(1, 2, 1, 1))
 
 
 @needs_int8
@@ -388,12 +391,12 @@ def test_int8_convolution_equals_the_float_convolution_of_its_quantized_operands
     output is the exact convolution of the dequantized input and weight (to fp32 rounding), plain and in-place."""
     torch.manual_seed(3)
     conv = nn.Conv1d(24, 16, 5, dilation=2, padding=4)
-    q = fast_decoder._QConv.quantized(fast_decoder._Conv.of(conv, torch.float32))
+    q = packed_conv.QConv.quantized(packed_conv.Conv.of(conv, torch.float32))
     weight = q.weight.float() * q.scales.view(-1, 1, 1, 1)
     assert float((weight - conv.weight.detach().unsqueeze(2)).abs().max()) <= float(q.scales.max()) / 2 * (1 + 1e-4)
     for shift in (0.0, 2.5):  # zero points of ~half and of 0
         x = (torch.randn(1, 24, 1, width) + shift).contiguous(memory_format=torch.channels_last)
-        qx, scale, zero = fast_decoder._quantize(x)
+        qx, scale, zero = packed_conv.quantize(x)
         expected = nn.functional.conv2d((qx.float() - zero) * scale, weight, conv.bias.detach(), dilation=(1, 2))
         assert rel_error(q.valid(x), expected) < 1e-5
         assert rel_error(q.valid(x, slope=0.1), nn.functional.leaky_relu(expected, 0.1)) < 1e-5
@@ -410,26 +413,26 @@ def test_model_decodes_int8_only_when_prepared_on_cpu():
     torch.manual_seed(0)
     gen = build_generator(config, DEFAULT_TABLE).eval()
     z, g = torch.randn(1, config.model.inter_channels, 11), torch.randn(1, config.model.gin_channels, 1)
-    with pytest.raises(ValueError, match="int8 decoder runs only as the packed CPU decoder .*not prepared"):
-        gen.decode(z, g, torch.int8)
-    optimize_for_inference(gen)
+    with pytest.raises(ValueError, match="int8 decoder runs only as the packed CPU decoder"):
+        InferenceEngine(gen, "cuda", PrecisionPolicy(decoder=torch.int8))
+    exact, quantized = (InferenceEngine(gen, "cpu", PrecisionPolicy(decoder=dtype)) for dtype in (None, torch.int8))
     with torch.inference_mode():
-        reference, int8 = gen.decode(z, g), gen.decode(z, g, torch.int8)
-    assert gen._packed_decoders[torch.int8].signal_dtypes[0] == torch.float32  # the 64-channel stage is int8
+        reference, int8 = exact.decode(z, g), quantized.decode(z, g)
+    assert quantized._packed_decoders[torch.int8].signal_dtypes[0] == torch.float32  # the 64-channel stage is int8
     assert 0 < rel_error(int8, reference) < 0.04
 
 
 def test_int8_decoder_needs_vnni(monkeypatch):
     """Without VNNI, oneDNN's int8 convolutions are no faster and can saturate: int8 is not offered there."""
-    monkeypatch.setattr(fast_decoder, "cpu_has_vnni", lambda: False)
-    fast_decoder._cpu_supports.cache_clear()
+    monkeypatch.setattr(cpu, "has_vnni", lambda: False)
+    cpu.convolutions_supported.cache_clear()
     try:
         assert not packed_decoder_supported("cpu", torch.int8)
         assert packed_decoder_supported("cpu", torch.float32)
         with pytest.raises(RuntimeError, match="quantized convolutions"):
             PackedDecoder(small_generator(), torch.int8)
     finally:
-        fast_decoder._cpu_supports.cache_clear()
+        cpu.convolutions_supported.cache_clear()
 
 
 @needs_int8
