@@ -8,7 +8,7 @@ from pathlib import Path
 
 ORDER = [
     "frontend", "frontend_kr_jp", "frontend_en_zh", "features", "preprocess",
-    "model_params", "model_train_step", "model_infer", "decoder_lengths", "model_mas", "learning_proof", "learning_curve", "e2e_infer",
+    "model_params", "model_train_step", "model_infer", "decoder_lengths", "model_mas", "learning_proof", "learning_proof_analysis", "learning_curve", "e2e_infer",
 ]
 
 

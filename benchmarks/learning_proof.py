@@ -211,23 +211,25 @@ def _curve_png(rows: list[dict[str, float]], path: Path) -> None:
         ax.legend()
         ax.grid(alpha=0.3)
     top = axes[0].secondary_xaxis("top", functions=(lambda m: m, lambda m: m))
-    top.set_ticks(minutes[:: max(1, len(minutes) // 6)])
-    top.set_ticklabels([str(r["step"]) for r in rows][:: max(1, len(minutes) // 6)])
+    top.set_xticks(minutes[:: max(1, len(minutes) // 6)])
+    top.set_xticklabels([str(r["step"]) for r in rows][:: max(1, len(minutes) // 6)])
     top.set_xlabel("step")
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
 
 
-def _language_pictures(eval_dir: Path) -> list[Path]:
-    """One reference | model | control mel picture per language, copied next to the results."""
-    pictures = sorted((eval_dir / "mels").glob("*.png"))
+def _language_pictures(eval_dir: Path, held_out_list: Path) -> list[Path]:
+    """One reference | model | control mel picture per language (its first held-out line), copied next to the
+    results. melo.eval names its pictures ``NNN_<list name>_<line>.png`` after the line's number in the list."""
+    lines = held_out_list.read_text(encoding="utf-8").splitlines()
     out = []
     for lang in LANGUAGES:
-        match = next((p for p in pictures if f"heldout_{lang.lower()}_" in p.name), None)
-        if match is not None:
+        number = next((i for i, line in enumerate(lines, 1) if line.rstrip().endswith(f"|{lang}")), None)
+        matches = sorted((eval_dir / "mels").glob(f"*_{number}.png")) if number is not None else []
+        if matches:
             target = RESULTS / f"learning_proof_{lang}.png"
-            shutil.copy2(match, target)
+            shutil.copy2(matches[0], target)
             out.append(target)
     return out
 
@@ -280,7 +282,8 @@ def report(work: Path, name: str, budget_minutes: float, threads: int) -> str:
         eval_dir = work / f"eval_end_{last['step']}"
         result = _evaluate(work, generator, eval_dir, threads)
         lines += _full_eval_table(result, f"Generator of step {last['step']} (the end of the run)")
-        pictures = _language_pictures(eval_dir)
+        corpus = Path(config.data.validation_files).parent
+        pictures = _language_pictures(eval_dir, corpus / "heldout_list.txt")
         lines += ["Reference | model | untrained control, one held-out line per language:", "",
                   " ".join(f"![{p.stem}](results/{p.name})" for p in pictures), ""]
     text = "\n".join(lines)
