@@ -28,10 +28,12 @@ import torch
 
 from melo.checkpoint import CheckpointError, load_checkpoint_file
 from melo.config import Config, ConfigError, load_config
+from melo.data.row_checks import has_speech
 from melo.runtime.precision import PRECISIONS, PrecisionPolicy
-from melo.synthesis_input import SynthesisError, request_sentences, speaker_index
-from melo.text import DEFAULT_TABLE, NothingToPronounceError, SymbolTable, phonemize
+from melo.synthesis_args import numbers_problem, output_problem, text_problem, write_audio
+from melo.text import DEFAULT_TABLE, NothingToPronounceError, SymbolTable, phonemize, validate_language
 from melo.text.sequence import to_sequence
+from melo.text.split import split_sentences
 
 __all__ = ["PRECISIONS", "SynthesisError", "TTS", "Timings", "resolve_device"]
 
@@ -42,6 +44,10 @@ _SHAPE_FIELDS_DATA = (
     "sampling_rate", "filter_length", "hop_length", "win_length", "n_mel_channels", "add_blank", "n_speakers", "bert_layer",
 )
 
+
+
+class SynthesisError(ValueError):
+    """Bad input to synthesis (unknown speaker, empty text, ...); the message says what is allowed."""
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -222,7 +228,22 @@ class TTS:
 
     # -- synthesis --------------------------------------------------------------------------
     def _speaker_index(self, speaker_id: int | str) -> int:
-        return speaker_index(speaker_id, self._speakers, self.config.data.n_speakers)
+        if isinstance(speaker_id, str):
+            if speaker_id not in self._speakers:
+                known = ", ".join(self._speakers) or "(none stored; use an integer id)"
+                raise SynthesisError(f"unknown speaker {speaker_id!r}; known: {known}")
+            return self._speakers[speaker_id]
+        if isinstance(speaker_id, bool) or not isinstance(speaker_id, (int, np.integer)):
+            raise SynthesisError(f"speaker_id must be an int or a speaker name, got {type(speaker_id).__name__}")
+        n = self.config.data.n_speakers
+        if not 0 <= int(speaker_id) < n:
+            raise SynthesisError(f"speaker_id {speaker_id} out of range [0, {n}); known: {self._describe_speakers()}")
+        if self._speakers and int(speaker_id) not in self._speakers.values():
+            raise SynthesisError(f"speaker_id {speaker_id} was never trained; known: {self._describe_speakers()}")
+        return int(speaker_id)
+
+    def _describe_speakers(self) -> str:
+        return ", ".join(f"{name}={i}" for name, i in self._speakers.items()) or "(no names stored)"
 
     def _sentence_audio(
         self, sentence: str, speaker: int, language: str | None, speed: float, sdp_ratio: float, noise_scale: float, noise_scale_w: float,
@@ -231,6 +252,8 @@ class TTS:
         t0 = time.perf_counter()
         phonemes = phonemize(sentence, language=language, context=paragraph,  # context: kanji-only sentences
                              korean_coda_classes=self.config.data.korean_coda_classes)
+        if not has_speech(phonemes.phones):  # punctuation only (or a script no language reads, dropped)
+            raise NothingToPronounceError(f"nothing pronounceable in {sentence!r} (only punctuation is left)")
         seq = to_sequence(phonemes, self.symbols, add_blank=self.config.data.add_blank)
         t1 = time.perf_counter()
         bert = self.features(phonemes, add_blank=self.config.data.add_blank)
@@ -258,8 +281,17 @@ class TTS:
         timings.samples += audio.shape[0]
         return audio
 
-    def _check_args(self, text: str, language: str | None, speed: float) -> list[str]:
-        return request_sentences(text, language, speed)
+    def _check_args(self, text: str, language: str | None, **numbers: Any) -> list[str]:
+        problem = text_problem(text) or numbers_problem(**numbers)
+        if problem:
+            raise SynthesisError(problem)
+        if not text.strip():
+            raise SynthesisError("text is empty; give at least one word to read")
+        validate_language(language)
+        sentences = split_sentences(text)
+        if not sentences:
+            raise SynthesisError("text is empty; give at least one word to read")
+        return sentences
 
     def stream(
         self,
@@ -274,7 +306,10 @@ class TTS:
         seed: int | None = None,
     ) -> Iterator[np.ndarray]:
         """Yield float32 audio one sentence at a time (each followed by a short pause but the last)."""
-        sentences = self._check_args(text, language, speed)
+        sentences = self._check_args(text, language, speed=speed, sdp_ratio=sdp_ratio, noise_scale=noise_scale,
+                                     noise_scale_w=noise_scale_w, pause_seconds=pause_seconds)
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
+            raise SynthesisError(f"seed must be an integer or None, got {seed!r}")
         speaker = self._speaker_index(speaker_id)
         if seed is not None:
             torch.manual_seed(seed)
@@ -305,7 +340,10 @@ class TTS:
         seed: int | None = None,
     ) -> np.ndarray:
         """Read ``text`` with speaker ``speaker_id`` (int id or name); returns float32 audio at
-        :attr:`sample_rate`, and writes a 16-bit WAV to ``output_path`` when given."""
+        :attr:`sample_rate`, and writes it to ``output_path`` when given, in the format its extension names
+        (:data:`melo.synthesis_args.OUTPUT_FORMATS`: 16-bit WAV, FLAC or raw PCM, MP3, Opus)."""
+        if output_path is not None and (problem := output_problem(output_path)):
+            raise SynthesisError(problem)  # before any synthesis
         chunks = list(
             self.stream(
                 text, speaker_id=speaker_id, language=language, speed=speed, sdp_ratio=sdp_ratio,
@@ -314,7 +352,5 @@ class TTS:
         )
         audio = np.concatenate(chunks).astype(np.float32, copy=False)
         if output_path is not None:
-            from melo.audio import save_wav
-
-            save_wav(output_path, audio, self.sample_rate)
+            write_audio(output_path, audio, self.sample_rate)
         return audio

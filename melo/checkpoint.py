@@ -18,7 +18,9 @@ A training run writes, into ``checkpoints/NAME/``:
     "generator": state_dict, "config": dict, "symbols": dict, "spk2id": dict}``. ``config`` is the
     resolved config (``Config.to_dict()``), ``symbols`` the symbol table (``SymbolTable.to_dict()``).
 
-Every file holds only tensors, numbers, strings, lists and dicts, so it loads with
+Every file also holds a ``checksum`` of the rest (:mod:`melo.checksum`); :func:`load_checkpoint_file`
+checks it (and drops it from the payload it returns), so a file with damaged bytes names itself, and a
+damaged set is passed over like a truncated one. Every file holds only tensors, numbers, strings, lists and dicts, so it loads with
 ``torch.load(..., weights_only=True)``. A set is *complete* when its G, D and optimizer files exist,
 load, and agree on the step; :func:`load_latest_complete` returns the newest complete set and passes
 over a newer broken one with a warning.
@@ -42,7 +44,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from melo.checksum import ALGORITHM, payload_checksum
 from melo.files import TEMPORARY_GLOB, atomic_write
+from melo.path_kind import NOT_FOUND, not_a_file
 
 __all__ = [
     "CheckpointError",
@@ -94,7 +98,11 @@ class CheckpointSet:
 # -- writing ----------------------------------------------------------------------------------
 
 def atomic_save(obj: Any, path: str | Path) -> None:
-    """``torch.save`` to ``path`` so that a crash at any moment leaves either the old file or the new one."""
+    """``torch.save`` to ``path`` so that a crash at any moment leaves either the old file or the new one.
+    A dict payload gets its ``checksum`` (:mod:`melo.checksum`), checked by :func:`load_checkpoint_file`."""
+    if isinstance(obj, dict):
+        obj = {**{k: v for k, v in obj.items() if k != "checksum"},
+               "checksum": {"algorithm": ALGORITHM, "digest": payload_checksum(obj)}}
     atomic_write(path, lambda tmp: torch.save(obj, tmp), durable=True)
 
 
@@ -179,14 +187,23 @@ def prune_checkpoints(ckpt_dir: str | Path, keep: int) -> list[Path]:
 def load_checkpoint_file(path: str | Path, expected_format: str | None = None) -> dict[str, Any]:
     """``torch.load(path, weights_only=True)`` on CPU, with errors that name the file."""
     path = Path(path)
-    if not path.is_file():
+    kind = not_a_file(path)
+    if kind == NOT_FOUND:
         raise CheckpointNotFoundError(f"{path}: checkpoint not found")
+    if kind is not None:
+        raise CheckpointError(f"{path}: cannot read checkpoint: it {kind}")
+    with open(path, "rb") as f:
+        head = f.read(64)
+    if not head.startswith((b"PK\x03\x04", b"\x80")) and _looks_like_text(head):  # torch's zip, legacy pickle
+        raise CheckpointError(f"{path}: cannot read checkpoint: it is a text file ({head[:24].decode('utf-8', 'replace')!r}"
+                              f"...), not a PyTorch checkpoint such as checkpoints/NAME/G_latest.pth")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as e:  # torch raises several types for truncated or foreign files
         raise CheckpointError(f"{path}: cannot read checkpoint ({type(e).__name__}: {e})") from e
     if not isinstance(payload, dict):
         raise CheckpointError(f"{path}: not a melo checkpoint (top level is {type(payload).__name__})")
+    _verify_checksum(path, payload)
     if expected_format is not None and payload.get("format") != expected_format:
         raise CheckpointError(
             f"{path}: expected format {expected_format!r}, found {payload.get('format')!r}"
@@ -274,6 +291,28 @@ def restore_rng_state(state: dict[str, Any]) -> None:
 
 
 # -- internals --------------------------------------------------------------------------------
+
+def _looks_like_text(head: bytes) -> bool:
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as e:
+        if e.start < len(head) - 3:
+            return False
+        text = head[: e.start].decode("utf-8")  # a character cut by the 64-byte read
+    return bool(text) and all(ch.isprintable() or ch in "\t\r\n" for ch in text)
+
+
+def _verify_checksum(path: Path, payload: dict[str, Any]) -> None:
+    """Check and remove the stored ``checksum`` (files written before checksums have none and pass)."""
+    stored = payload.pop("checksum", None)
+    if stored is None:
+        return
+    if not isinstance(stored, dict) or stored.get("algorithm") != ALGORITHM:
+        raise CheckpointError(f"{path}: unknown checksum {stored!r}")
+    if payload_checksum(payload) != stored.get("digest"):
+        raise CheckpointError(f"{path}: damaged: its content does not match the checksum stored when it was "
+                              f"written (a disk or copy error?)")
+
 
 def _step_files(ckpt_dir: Path) -> dict[int, dict[str, Path]]:
     found: dict[int, dict[str, Path]] = {}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -157,7 +158,10 @@ class TrainConfig:
         _check(self.log_interval > 0, "train.log_interval", "must be > 0")
         _check(self.eval_interval > 0, "train.eval_interval", "must be > 0")
         _check(self.epochs > 0, "train.epochs", "must be > 0")
-        _check(self.learning_rate > 0, "train.learning_rate", "must be > 0")
+        _check(0 < self.learning_rate <= 1, "train.learning_rate", "must be in (0, 1]")
+        _check(0 < self.eps < 1, "train.eps", "must be in (0, 1)")
+        for name in ("c_mel", "c_kl", "c_dur"):
+            _check(getattr(self, name) >= 0, f"train.{name}", "must be >= 0 (a loss weight)")
         _check(len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas), "train.betas", "must be two numbers in [0, 1)")
         _check(self.batch_size > 0, "train.batch_size", "must be > 0")
         _check(0 < self.lr_decay <= 1, "train.lr_decay", "must be in (0, 1]")
@@ -236,6 +240,14 @@ class DataConfig:
     """Clips shorter than this are reported and left out of training."""
     max_audio_seconds: float = 30.0
     """Clips longer than this are reported and left out of training."""
+    min_phones_per_frame: float = 0.02
+    max_phones_per_frame: float = 1.0
+    """Rows whose phone positions (blanks included, as the model sees them) per spectrogram frame fall outside
+    these bounds are reported and left out. Above 1 the alignment cannot place the text at all (it needs a
+    frame per position); 300 characters read over half a second come to about 10. Measured: 0.11 to 0.31 on
+    the demo corpus at 86 frames/s (44.1 kHz, hop 512); ordinary read speech at 43 frames/s (22.05 kHz, hop
+    512) reached 0.90 in the test data, so the default stops at the alignment's limit. Below 0.02 (under one
+    phone a second at 86 frames/s) a clip is mostly silence or its transcript mostly missing."""
 
     def __post_init__(self) -> None:
         _check(self.sampling_rate > 0, "data.sampling_rate", "must be > 0")
@@ -265,6 +277,8 @@ class DataConfig:
         _check(self.bert_precision in ("fp32", "fp16", "bf16", "int8"), "data.bert_precision",
                f"must be one of fp32, fp16, bf16, int8; got {self.bert_precision!r}")
         _check(0 < self.min_audio_seconds < self.max_audio_seconds, "data.min_audio_seconds", "must be in (0, max_audio_seconds)")
+        _check(0 <= self.min_phones_per_frame < self.max_phones_per_frame, "data.min_phones_per_frame",
+               "must be in [0, max_phones_per_frame)")
 
     @property
     def spec_channels(self) -> int:
@@ -505,23 +519,45 @@ class Config:
 
 def load_config(path: str | Path) -> Config:
     """Read and validate a config file. Errors name the file and the key."""
+    from melo.path_kind import NOT_FOUND, not_a_file
+
     path = Path(path)
+    kind = not_a_file(path)
+    if kind not in (None, NOT_FOUND):  # a directory, or a FIFO that would block the read
+        raise ConfigError(f"{path}: cannot read the config: it {kind}")
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
     except UnicodeDecodeError as e:
         raise ConfigError(f"{path}: not UTF-8 text ({e})") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read the config file ({e.strerror or e})") from None
     try:
-        raw = json.loads(_strip_line_comments(text))
+        raw = json.loads(_strip_line_comments(text), object_pairs_hook=_refuse_duplicate_keys)
     except json.JSONDecodeError as e:
         raise ConfigError(f"{path}:{e.lineno}:{e.colno}: invalid JSON: {e.msg}") from None
+    except _DuplicateKey as e:
+        raise ConfigError(f"{path}: key {e.args[0]!r} appears twice in one object; keep one") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: the top level must be an object with train/data/model sections")
     return _build(Config, raw, "", str(path))
 
 
 # -- internals ------------------------------------------------------------------------------
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
 
 def _check(ok: bool, key: str, message: str) -> None:
     if not ok:
@@ -626,6 +662,8 @@ def _coerce(tp: Any, value: Any, key: str, source: str) -> Any:
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{source}: {key}: expected a number, got {value!r}")
+        if not math.isfinite(value):
+            raise ConfigError(f"{source}: {key}: expected a finite number, got {value!r}")
         return float(value)
     if tp is str:
         if not isinstance(value, str):

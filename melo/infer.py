@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from melo.path_kind import not_a_file
+
 logger = logging.getLogger("melo.infer")
 
 
@@ -26,7 +28,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     src.add_argument("--text", help="text to read (any mix of KR/EN/ZH/JP)")
     src.add_argument("--file", help="UTF-8 text file to read")
     p.add_argument("--speaker", default="0", help="speaker name or integer id (default 0)")
-    p.add_argument("--output", default="out.wav", help="WAV file to write (default out.wav)")
+    p.add_argument("--output", default="out.wav",
+                   help="audio file to write, format by extension: .wav .flac .mp3 .opus/.ogg .pcm/.raw (default out.wav)")
     p.add_argument("--language", help="KR, EN, ZH or JP: breaks ties only; default: detect")
     p.add_argument("--speed", type=float, default=1.0, help="speaking rate (default 1.0)")
     p.add_argument("--sdp-ratio", type=float, default=0.2)
@@ -52,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         text = None
         if args.file is not None:
+            kind = not_a_file(args.file)
+            if kind is not None:
+                print(f"error: {args.file}: cannot read text: it {kind}", file=sys.stderr)
+                return 2
             try:
                 text = Path(args.file).read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as e:

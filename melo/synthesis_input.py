@@ -1,5 +1,8 @@
-"""The checks on a synthesis request that both runtimes share (``melo.api.TTS`` with PyTorch and
-``melo.onnx.OnnxTTS`` without): the text, the language, the speed and the speaker. Imports no torch."""
+"""The checks on a synthesis request for the torch-free runtime (``melo.onnx.OnnxTTS``): the text, the language,
+the speed and the speaker, with the messages ``melo.api.TTS`` gives. Imports no torch.
+
+``melo.api`` still holds its own copy of these checks (and its own ``SynthesisError``); folding the two, together
+with ``melo.synthesis_args``, into one torch-free module is the next step."""
 
 from __future__ import annotations
 

@@ -8,14 +8,16 @@ from pathlib import Path
 MELO = Path(__file__).resolve().parents[1] / "melo"
 
 LAYERS = [
-    {"files", "precision"}, {"config"}, {"audio"}, {"text"}, {"synthesis_input"}, {"features"}, {"onnx"}, {"data"},
-    {"model"}, {"runtime"}, {"checkpoint"}, {"init"}, {"api"}, {"monitor", "distributed", "testing"}, {"eval"}, {"train"},
-    {"finetune", "preprocess", "infer", "serve", "demo", "export"},
+    {"files", "precision", "path_kind"}, {"config"}, {"audio"}, {"text"}, {"synthesis_input"}, {"features"}, {"onnx"},
+    {"data"}, {"model"}, {"runtime"}, {"checksum", "checkpoint"}, {"init"}, {"api", "synthesis_args"},
+    {"monitor", "distributed", "testing"}, {"eval"}, {"train"}, {"finetune", "preprocess", "infer", "serve", "demo", "export"},
 ]
 """Lowest first: a package may import those in its own or an earlier layer only."""
 
-ALLOWED_UPWARD = {("features", "runtime")}
-"""bge-m3's checked traces use melo.runtime.tracing; importing melo.runtime is cheap and pulls in no model."""
+ALLOWED_UPWARD = {("features", "runtime"), ("synthesis_args", "serve")}
+"""bge-m3's checked traces use melo.runtime.tracing; importing melo.runtime is cheap and pulls in no model. A
+synthesised file is written in the formats the server sends (melo.serve.audio_formats: numpy and soundfile only,
+no server)."""
 
 
 def _package(module: str) -> str | None:

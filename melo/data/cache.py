@@ -41,6 +41,8 @@ logger = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
 """Bump when the layout or meaning of any cached file changes."""
+AUDIO_MEASURES = 2
+"""Bump when the audio job measures more (2: truncated WAV data chunk, constant level); only audio recomputes."""
 
 
 def hash_fields(kind: str, **fields: Any) -> str:
@@ -58,6 +60,7 @@ def audio_key(wav_hash: str, sampling_rate: int, filter_length: int, hop_length:
         filter_length=filter_length,
         hop_length=hop_length,
         win_length=win_length,
+        measures=AUDIO_MEASURES,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,11 +59,18 @@ class TextAudioDataset(torch.utils.data.Dataset):
 
     def __getitem__(self, index: int) -> Item:
         it = self.items[index]
-        text = json.loads(self.manifest.phonemes_path(it).read_text(encoding="utf-8"))
-        bert = np.load(self.manifest.features_path(it))  # (H, T_text) fp16
-        with np.load(self.manifest.audio_path(it)) as audio:
-            spec = audio["spec"]  # (F, T_spec) fp16
-            wav = audio["wav"]  # (T_spec * hop,) int16
+        path = self.manifest.phonemes_path(it)
+        try:
+            text = json.loads(path.read_text(encoding="utf-8"))
+            path = self.manifest.features_path(it)
+            bert = np.load(path)  # (H, T_text) fp16
+            path = self.manifest.audio_path(it)
+            with np.load(path) as audio:
+                spec = audio["spec"]  # (F, T_spec) fp16
+                wav = audio["wav"]  # (T_spec * hop,) int16
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as e:
+            raise RuntimeError(f"{it.key}: cache entry {path} is damaged ({type(e).__name__}: {e}); rerun "
+                               f"python -m melo.preprocess, which checks the cache and recomputes it") from None
         phone_ids = torch.tensor(text["phone_ids"], dtype=torch.long)
         if bert.shape[1] != phone_ids.shape[0] or spec.shape[1] * self.manifest.hop_length != wav.shape[0]:
             raise RuntimeError(

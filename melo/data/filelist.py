@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from melo.data.row_checks import path_key
+from melo.path_kind import not_a_file
 from melo.text.symbols import validate_language
 
 __all__ = [
@@ -80,20 +82,30 @@ class FilelistParse:
     problems: list[Problem] = field(default_factory=list)
 
 
-def parse_filelist(path: str | Path, split: str, seen_wavs: dict[Path, Row] | None = None) -> FilelistParse:
+def parse_filelist(path: str | Path, split: str, seen_wavs: dict[str, Row] | None = None) -> FilelistParse:
     """Parse one filelist. ``seen_wavs`` (shared across lists) finds rows that reuse an audio file.
 
-    A missing list is a single problem at line 0 (no rows). Blank lines and lines starting with ``#`` are
-    skipped. The checks here: undecodable bytes, wrong field count / stray ``|``, empty wav, text or speaker,
-    unknown language code, duplicate rows (same audio file as an earlier row, in this list or another).
+    A missing list, one that is not a file (a directory, a FIFO) or one in UTF-16/UTF-32 is a single problem
+    at line 0 (no rows). Blank lines and lines starting with ``#`` are skipped. The checks here: undecodable
+    bytes, wrong field count / stray ``|``, empty wav, text or speaker, a NUL byte in the path, unknown
+    language code, duplicate rows (the same audio file as an earlier row, in this list or another, however
+    its path is spelt: ``..``, links, Unicode NFC/NFD; see :func:`melo.data.row_checks.path_key`).
     """
     path = Path(path)
     out = FilelistParse()
     seen = seen_wavs if seen_wavs is not None else {}
+    kind = not_a_file(path)
+    if kind is not None:
+        out.problems.append(Problem(path, 0, "missing-filelist", f"cannot read filelist: {kind}"))
+        return out
     try:
         raw = path.read_bytes()
     except OSError as e:
         out.problems.append(Problem(path, 0, "missing-filelist", f"cannot read filelist: {e.strerror or e}"))
+        return out
+    encoding = _wide_encoding(raw)
+    if encoding is not None:
+        out.problems.append(Problem(path, 0, "undecodable", f"the filelist is encoded as {encoding}; save it as UTF-8"))
         return out
     base = path.resolve().parent
     for number, raw_line in enumerate(raw.split(b"\n"), start=1):
@@ -113,14 +125,15 @@ def parse_filelist(path: str | Path, split: str, seen_wavs: dict[Path, Row] | No
         row = _parse_line(path, number, line, split, base, out.problems)
         if row is None:
             continue
-        first = seen.get(row.wav)
+        key = path_key(row.wav)
+        first = seen.get(key)
         if first is not None:
             what = "duplicate row" if (first.text, first.speaker) == (row.text, row.speaker) else "audio file reused"
             out.problems.append(
                 Problem(path, number, "duplicate", f"{what}: {row.wav.name} is already used by {first.filelist.name}:{first.line}")
             )
             continue
-        seen[row.wav] = row
+        seen[key] = row
         out.rows.append(row)
     return out
 
@@ -148,6 +161,9 @@ def _parse_line(path: Path, number: int, line: str, split: str, base: Path, prob
     if not wav_field:
         problems.append(Problem(path, number, "empty-wav", "empty wav path"))
         ok = False
+    elif "\0" in wav_field:
+        problems.append(Problem(path, number, "bad-path", f"the wav path contains a NUL byte: {wav_field!r}"))
+        ok = False
     if not text:
         problems.append(Problem(path, number, "empty-text", "empty text"))
         ok = False
@@ -169,8 +185,21 @@ def _parse_line(path: Path, number: int, line: str, split: str, base: Path, prob
 
 def parse_filelists(train: str | Path, val: str | Path) -> tuple[FilelistParse, FilelistParse]:
     """Parse the training then the validation list; a wav used by both is reported on the val line."""
-    seen: dict[Path, Row] = {}
+    seen: dict[str, Row] = {}
     return parse_filelist(train, "train", seen), parse_filelist(val, "val", seen)
+
+
+def _wide_encoding(raw: bytes) -> str | None:
+    """``"UTF-16"``/``"UTF-32"`` when the bytes are in one of those (a byte-order mark, or NUL bytes between
+    ASCII characters), else ``None``."""
+    for bom, name in ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"), (b"\xff\xfe", "UTF-16"),
+                      (b"\xfe\xff", "UTF-16")):
+        if raw.startswith(bom):
+            return name
+    head = raw[:400]
+    if len(head) >= 8 and head.count(0) >= len(head) // 4:
+        return "UTF-32" if head.count(0) >= len(head) // 2 + len(head) // 8 else "UTF-16"
+    return None
 
 
 def assign_speaker_ids(train_rows: list[Row], val_rows: list[Row], existing: dict[str, int] | None = None) -> dict[str, int]:

@@ -81,7 +81,7 @@ def write_manifest(path: Path, split: str, filelist: str | Path, hop_length: int
         "filelist": str(filelist),
         "hop_length": hop_length,
         "sampling_rate": sampling_rate,
-        "filelist_hash": C.file_hash(Path(filelist)) if Path(filelist).exists() else None,
+        "filelist_hash": C.file_hash(Path(filelist)) if Path(filelist).is_file() else None,  # not a folder or FIFO
         "items": [asdict(it) for it in items],
     }
     return write_if_changed(path, json_bytes(payload))

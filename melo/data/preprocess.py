@@ -2,11 +2,12 @@
 
 ``prepare(config)`` is the whole job (``python -m melo.preprocess`` is a thin CLI around it):
 
-1. parse both filelists (``melo.data.filelist``), give speakers ids (train, then val), check ``n_speakers``;
+1. parse both filelists (``melo.data.filelist``);
 2. per row, in ``workers`` processes: hash the wav (memoised by path/size/mtime), measure it (readable?
    silent? length? rate? channels? clipped?) and store int16 wav + fp16 linear spectrogram; run the text
    frontend and store the phonemes and ids -- each only when its cache entry is missing;
-3. batch the encoder over the good rows whose features are missing and store them as fp16;
+3. give the speakers of the kept rows ids (train, then val; after ``data.spk2id``), check ``n_speakers``;
+   batch the encoder over the good rows whose features are missing and store them as fp16;
 4. write one manifest per filelist (the good rows), the report, and the resolved config -- each only if
    its content changed, so a second run over fresh caches writes nothing at all.
 
@@ -28,7 +29,7 @@ import logging
 import os
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -37,8 +38,18 @@ import numpy as np
 from melo.config import Config, DataConfig
 from melo.data import DataError
 from melo.data import cache as C
+from melo.data.integrity import npy_shape, npz_intact
 from melo.data.manifest import Manifest, ManifestItem, load_manifest, manifest_path, write_manifest
+from melo.data.row_checks import (
+    constant_audio,
+    nothing_to_say,
+    other_normalisation,
+    phone_rate,
+    script_names,
+    truncated_wav,
+)
 from melo.files import atomic_write, json_bytes, write_if_changed, write_json_atomic
+from melo.path_kind import NOT_FOUND, not_a_file
 from melo.data.filelist import (
     ERROR,
     FIXED,
@@ -175,13 +186,6 @@ def prepare(
     report.problems += train_parse.problems + val_parse.problems
     report.rows["train"] = len(train_parse.rows) + _count_line_problems(train_parse.problems)
     report.rows["val"] = len(val_parse.rows) + _count_line_problems(val_parse.problems)
-    spk2id = assign_speaker_ids(train_parse.rows, val_parse.rows, data.spk2id)
-    if len(spk2id) > data.n_speakers:
-        raise DataError(
-            f"found {len(spk2id)} speakers in {data.training_files} and {data.validation_files}, "
-            f"but data.n_speakers is {data.n_speakers}; raise n_speakers to at least {len(spk2id)}"
-        )
-    resolved = config.replace(data={"spk2id": spk2id})
     rows = train_parse.rows + val_parse.rows
 
     index = C.WavHashIndex(cache_dir / "wav_index.json")
@@ -203,6 +207,15 @@ def prepare(
             )
 
     good = [s for s in row_states if s.ok]
+    # ids only for speakers with kept rows (a speaker whose every row was rejected gets none)
+    spk2id = assign_speaker_ids([s.row for s in good if s.row.split == "train"],
+                                [s.row for s in good if s.row.split == "val"], data.spk2id)
+    if len(spk2id) > data.n_speakers:
+        raise DataError(
+            f"found {len(spk2id)} speakers in {data.training_files} and {data.validation_files}, "
+            f"but data.n_speakers is {data.n_speakers}; raise n_speakers to at least {len(spk2id)}"
+        )
+    resolved = config.replace(data={"spk2id": spk2id})
     _fill_features(good, data, config.model.bert_channels, cache_dir, device, progress, report)
 
     manifests = {}
@@ -275,8 +288,9 @@ def is_fresh(config: Config) -> bool:
 
     True when the saved data config matches ``config.data`` (ignoring ``spk2id``), both filelists are
     byte-identical to the ones the manifests were built from, every listed wav still has the size and
-    mtime it was hashed with and every cache file a manifest names exists. Encoder weights changed in
-    place are not detected; ``prepare`` is the authority and is itself fast when everything is fresh.
+    mtime it was hashed with and every cache file a manifest names exists and passes the header checks of
+    :mod:`melo.data.integrity`. Encoder weights changed in place are not detected; ``prepare`` is the
+    authority and is itself fast when everything is fresh.
     """
     from melo.config import ConfigError, load_config
 
@@ -290,6 +304,8 @@ def is_fresh(config: Config) -> bool:
     if {**saved.to_dict()["data"], "spk2id": None} != {**config.to_dict()["data"], "spk2id": None}:
         return False  # only the data section shapes the caches; train/model changes do not matter here
     for split, filelist in (("train", data.training_files), ("val", data.validation_files)):
+        if not_a_file(filelist) is not None:
+            return False
         try:
             raw = json.loads(manifest_path(cache_dir, filelist, split).read_text(encoding="utf-8"))
             manifest = load_manifest(manifest_path(cache_dir, filelist, split))
@@ -305,8 +321,8 @@ def is_fresh(config: Config) -> bool:
                 return False
             if entry is None or entry[0] != st.st_size or entry[1] != st.st_mtime_ns:
                 return False
-            paths = (manifest.audio_path(item), manifest.phonemes_path(item), manifest.features_path(item))
-            if not all(p.exists() for p in paths):
+            if not (npz_intact(manifest.audio_path(item)) and npy_shape(manifest.features_path(item)) is not None
+                    and _is_json(manifest.phonemes_path(item))):
                 return False
     return True
 
@@ -371,14 +387,27 @@ def _measure_rows(
         st.phoneme_key = C.phoneme_key(row.text, row.language, symbols, data.add_blank, data.korean_coda_classes)
         text_json = C.shard_path(cache_dir, "phonemes", st.phoneme_key, ".json")
         if ("text", st.phoneme_key) not in jobs:
-            if text_json.exists():
-                st.text = _read_json(text_json)
+            st.text = _cached_json(text_json, row, report)
             if st.text is None or "retry" in st.text:
                 jobs[("text", st.phoneme_key)] = _Job("text", st.phoneme_key, str(cache_dir), text=row.text,
                                                        language=row.language, add_blank=data.add_blank,
                                                        korean_coda_classes=data.korean_coda_classes)
             else:
                 report.reused["phonemes"] += 1
+        kind = not_a_file(row.wav)
+        other = other_normalisation(row.wav) if kind == NOT_FOUND else None
+        if other is not None:  # e.g. a list written on Linux (NFC) for files named on macOS (NFD)
+            report.problems.append(Problem(row.filelist, row.line, "name-normalised", f"audio file {row.wav.name!r} "
+                                           f"is on disk as {other.name!r}, the same name in another Unicode "
+                                           f"normalisation form: read that", FIXED))
+            st.row = row = replace(row, wav=other)
+            kind = not_a_file(row.wav)
+        if kind == NOT_FOUND:
+            report.problems.append(Problem(row.filelist, row.line, "missing-file", f"audio file not found: {row.wav}"))
+            continue
+        if kind is not None:
+            report.problems.append(Problem(row.filelist, row.line, "not-a-file", f"audio path {row.wav} {kind}"))
+            continue
         try:
             wav_hash = index.hash(row.wav)
         except FileNotFoundError:
@@ -391,10 +420,14 @@ def _measure_rows(
         if ("audio", st.audio_key) in jobs:
             continue
         meta_path = C.shard_path(cache_dir, "audio", st.audio_key, ".json")
-        st.audio = _read_json(meta_path) if meta_path.exists() else None
+        st.audio = _cached_json(meta_path, row, report)
         arrays = C.shard_path(cache_dir, "audio", st.audio_key, ".npz")
-        # measured before: recompute only a usable clip whose arrays are missing (e.g. limits were widened)
-        if st.audio is None or (_audio_usable(st.audio, data.min_audio_seconds, data.max_audio_seconds) and not arrays.exists()):
+        usable = st.audio is not None and _audio_usable(st.audio, data.min_audio_seconds, data.max_audio_seconds)
+        damaged = usable and arrays.exists() and not npz_intact(arrays)
+        if damaged:
+            _report_damaged(report, row, arrays)
+        # measured before: recompute only a usable clip whose arrays are missing (e.g. limits were widened) or damaged
+        if st.audio is None or (usable and (damaged or not arrays.exists())):
             jobs[("audio", st.audio_key)] = _Job(
                 "audio", st.audio_key, str(cache_dir), wav=str(row.wav),
                 sampling_rate=data.sampling_rate, filter_length=data.filter_length,
@@ -428,10 +461,14 @@ def _judge(st: _RowState, data: DataConfig, report: Report) -> bool:
 
     if audio.get("error"):
         add("unreadable", f"unreadable or corrupt audio {row.wav.name}: {audio['error']}")
+    elif audio.get("truncated"):
+        add("truncated-audio", f"{row.wav.name}: {audio['truncated']}")
     elif audio["samples"] == 0:
         add("empty-audio", f"zero-length audio {row.wav.name}")
     elif audio["peak"] < SILENCE_PEAK:
         add("silent", f"silent audio {row.wav.name} (peak {audio['peak']:.1e} < {SILENCE_PEAK:g})")
+    elif audio.get("constant"):
+        add("no-speech", f"{row.wav.name}: {audio['constant']}")
     else:
         seconds = audio["samples"] / data.sampling_rate
         if seconds < data.min_audio_seconds or audio["frames"] == 0:
@@ -446,12 +483,21 @@ def _judge(st: _RowState, data: DataConfig, report: Report) -> bool:
             add("clipped", f"clipped: {100 * audio['clipped_fraction']:.1f}% of samples at full scale", WARNING)
     if text.get("error"):
         add(text.get("kind", "text"), text["error"])
+    elif (silent_text := nothing_to_say(text["phonemes"]["phones"], row.text, text.get("dropped", ()))):
+        add("unpronounceable", silent_text)
     else:
         if text.get("dropped"):
             chars = "".join(text["dropped"])
-            add("dropped-chars", f"characters no language could read were dropped: {chars!r}", WARNING)
+            scripts = script_names(text["dropped"])
+            in_scripts = f" ({', '.join(scripts)} script)" if scripts else ""
+            add("dropped-chars", f"characters no language could read were dropped: {chars!r}{in_scripts}", WARNING)
         if text.get("unknown_phones"):
             add("unknown-phones", f"phones not in the symbol table (read as UNK): {' '.join(text['unknown_phones'])}", WARNING)
+    if not any(p.severity == ERROR for p in problems):
+        rate = phone_rate(len(text["phone_ids"]), int(audio["frames"]), data.min_phones_per_frame,
+                          data.max_phones_per_frame)
+        if rate is not None:
+            add(*rate)
     report.problems += problems
     ok = not any(p.severity == ERROR for p in problems)
     assert not ok or _audio_usable(audio, data.min_audio_seconds, data.max_audio_seconds)
@@ -461,6 +507,8 @@ def _judge(st: _RowState, data: DataConfig, report: Report) -> bool:
 def _audio_usable(audio: dict[str, Any], min_seconds: float, max_seconds: float) -> bool:
     """The one rule for "these measured facts make a trainable clip" (the job and the report both use it)."""
     if audio.get("error") or audio["samples"] == 0 or audio["frames"] == 0 or audio["peak"] < SILENCE_PEAK:
+        return False
+    if audio.get("truncated") or audio.get("constant"):
         return False
     return min_seconds <= audio["samples"] / audio["sampling_rate"] <= max_seconds
 
@@ -499,7 +547,8 @@ def _audio_job(job: _Job, limits: tuple[float, float]) -> dict[str, Any]:
     from melo.audio import load_audio, spectrogram
 
     cache_dir = Path(job.cache_dir)
-    meta: dict[str, Any] = {"hop_length": job.hop_length, "sampling_rate": job.sampling_rate}
+    meta: dict[str, Any] = {"hop_length": job.hop_length, "sampling_rate": job.sampling_rate,
+                            "truncated": truncated_wav(job.wav)}
     try:
         clip = load_audio(job.wav, job.sampling_rate)
     except (RuntimeError, ValueError, OSError) as e:  # soundfile raises LibsndfileError (a RuntimeError)
@@ -516,6 +565,7 @@ def _audio_job(job: _Job, limits: tuple[float, float]) -> dict[str, Any]:
         channels=int(clip.original_channels),
         peak=peak,
         clipped_fraction=float(np.mean(np.abs(samples) >= CLIP_LEVEL)) if samples.size else 0.0,
+        constant=constant_audio(samples, SILENCE_PEAK),
     )
     if not np.isfinite(samples).all():
         meta["error"] = "non-finite samples (NaN or infinity)"
@@ -615,18 +665,29 @@ def _fill_features(
         st.feature_key = C.feature_key(st.phoneme_key, fingerprint, data.bert_model, data.bert_layer, data.add_blank)
         if st.feature_key in todo:
             continue
-        if C.shard_path(cache_dir, "features", st.feature_key, ".npy").exists():
-            report.reused["features"] += 1
-        else:
+        path = C.shard_path(cache_dir, "features", st.feature_key, ".npy")
+        if not path.exists():
             todo[st.feature_key] = st
+            continue
+        shape = npy_shape(path)
+        if shape is not None and shape[0] != bert_channels:  # the encoder's size, whether or not it is loaded
+            raise DataError(f"data.bert_model {data.bert_model!r} gives {shape[0]}-dimensional features (cached in "
+                            f"{path}) but model.bert_channels is {bert_channels}; they must be equal")
+        if shape is None or shape[1] != len(st.text["phone_ids"]):  # type: ignore[index]
+            _report_damaged(report, st.row, path)
+            todo[st.feature_key] = st
+        else:
+            report.reused["features"] += 1
     if not todo:
         return
     try:
         extractor = FeatureExtractor.from_config(data, device=device, precision=data.bert_precision)  # type: ignore[arg-type]
     except ModelUnavailableError as e:
         raise DataError(f"text encoder data.bert_model={data.bert_model!r} is unavailable: {e}") from e
-    except ValueError as e:  # e.g. int8 (CPU-only dynamic quantisation) asked for on CUDA
-        raise DataError(f"data.bert_precision={data.bert_precision!r} on device {device!r}: {e}") from e
+    except ValueError as e:  # data.bert_layer beyond the encoder's layers, or int8 (CPU only) asked for on CUDA
+        setting = ("data.bert_layer" if "bert_layer" in str(e)
+                   else f"data.bert_precision={data.bert_precision!r} on device {device!r}")
+        raise DataError(f"{setting}: {e}") from e
     if extractor.hidden_size != bert_channels:
         raise DataError(
             f"data.bert_model {data.bert_model!r} has hidden size {extractor.hidden_size} "
@@ -667,12 +728,36 @@ def _count_line_problems(problems: Iterable[Problem]) -> int:
     return len({p.line for p in problems if p.line > 0})
 
 
+def _is_json(path: Path) -> bool:
+    try:
+        json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def _read_json(path: Path) -> dict[str, Any] | None:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         logger.warning("%s: unreadable cache entry; recomputing it", path)
         return None
+
+
+def _cached_json(path: Path, row: Row, report: Report) -> dict[str, Any] | None:
+    """A cache entry's JSON, or ``None`` when it is absent or damaged (then reported; the caller recomputes)."""
+    if not path.exists():
+        return None
+    value = _read_json(path)
+    if not isinstance(value, dict):
+        _report_damaged(report, row, path)
+        return None
+    return value
+
+
+def _report_damaged(report: Report, row: Row, path: Path) -> None:
+    report.problems.append(Problem(row.filelist, row.line, "cache-damaged",
+                                   f"damaged cache entry {path} (cut short or unreadable): recomputed", FIXED))
 
 
 def _write_report(cache_dir: Path, report: Report) -> list[str]:

@@ -45,6 +45,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Args:
                    help="set up as training would, run one step on each of the heaviest batches, print the peak "
                         "memory and exit (writes no checkpoint or log)")
     ns = p.parse_args(argv)
+    if not ns.model.strip() or ns.model.strip() in (".", "..") or "/" in ns.model or "\0" in ns.model:
+        p.error(f"--model must be a run name (a folder name under --checkpoints-dir), got {ns.model!r}")
     if ns.max_steps is not None and ns.max_steps <= 0:
         p.error("--max-steps must be > 0")
     if ns.workers is not None and ns.workers < 0:

@@ -77,6 +77,8 @@ def dry_run(args: Args, dist_ctx: Distributed) -> list[DryRunStep]:
             steps = [_measure(run, label, batch, dataset) for label, batch in picks.items()]
         finally:
             run.monitor.close()
+            if run.lock is not None:
+                run.lock.release()
     everyone = dist_ctx.gather_to_main(steps)
     if dist_ctx.is_main:
         assert everyone is not None

@@ -58,6 +58,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TrainingError as e:
         logger.error("%s", e)
         return 2
+    except KeyboardInterrupt:  # a second SIGTERM/SIGINT while the first one's save was pending: one line
+        step = run.progress.step if run is not None else 0
+        logger.error("stopped at once by a second stop signal at step %d, without saving; the last checkpoint "
+                     "set is intact (--resume continues from it)", step)
+        return 130
     except BaseException:
         logger.exception("training failed")  # into the log file too, then fail loudly
         raise
@@ -217,6 +222,8 @@ def save(run: Run) -> None:
 def cleanup(run: Run | None, dist_ctx: Distributed) -> None:
     if run is not None:
         run.monitor.close()
+        if run.lock is not None:
+            run.lock.release()
     dist_ctx.close()
     close_logging()
 

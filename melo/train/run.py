@@ -1,9 +1,9 @@
 """Run setup: everything the loop needs, built once by :func:`setup` into a :class:`Run`.
 
-In order: logging (rank 0 also opens the log file), the config, the checkpoint folder's intent (refuse to
-overwrite a run, or to resume from nothing; the place for a run lock), mixed precision, seeds, data
-preparation, the networks (pretrained initialisation on a fresh run), optimizers and schedules, the resumed
-state, the resolved config and symbol table beside the checkpoints, DDP, loaders, TensorBoard.
+In order: logging (rank 0 also opens the log file), the config, the run lock (:mod:`melo.train.lock`), the
+checkpoint folder's intent (refuse to overwrite a run, or to resume from nothing), mixed precision, seeds,
+data preparation, the networks (pretrained initialisation on a fresh run), optimizers and schedules, the
+resumed state, the resolved config and symbol table beside the checkpoints, DDP, loaders, TensorBoard.
 
 Mixed precision: ``train.bf16_run`` -> bf16 autocast on CUDA GPUs that compute bf16 natively (compute
 capability 8.0+; on older ones the run stops with an error, as emulated bf16 is slow); otherwise
@@ -32,6 +32,9 @@ from melo.train import models as nets
 from melo.train.cli import Args
 from melo.train.data import Loaders, build_loaders, prepare_data
 from melo.train.errors import TrainingError
+from melo.train.lock import RunLock, hold_run_lock
+from melo.train.resume_config import apply_optimizer_settings, check_resume_config
+from melo.train.speakers import pin_trained_speakers, prepared_speakers, report_speaker_changes
 from melo.train.state import Progress, restore
 from melo.train.step import Optimizers, make_optimizers
 
@@ -75,6 +78,8 @@ class Run:
     """:class:`melo.train.speech_eval.SpeechEvaluation` on rank 0 when ``train.eval_utterances`` > 0."""
     best_value: float | None = None
     """The best ``train.best_metric`` so far (kept in ``G_best.pth``)."""
+    lock: RunLock | None = None
+    """The checkpoint folder's run lock (rank 0; :mod:`melo.train.lock`)."""
 
     @property
     def ckpt_dir(self) -> Path:
@@ -84,17 +89,36 @@ class Run:
 def setup(args: Args, dist_ctx: Distributed) -> Run:
     setup_logging(dist_ctx.is_main)
     config = _load_config(args.config)
-    _check_checkpoint_intent(args.checkpoint_dir, args.resume)  # before anything is written
+    lock = hold_run_lock(args.checkpoint_dir, dist_ctx)  # before anything is written; released by cleanup
+    try:
+        run = _setup_locked(args, dist_ctx, config)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
+    run.lock = lock
+    return run
+
+
+def _setup_locked(args: Args, dist_ctx: Distributed, config: Config) -> Run:
+    _check_checkpoint_intent(args.checkpoint_dir, args.resume)
     if dist_ctx.is_main:
         logger.info("log file: %s", open_log_file(args.logs_dir, args.model))
+    if args.resume:  # every difference from the checkpoints' config, and a refusal of what cannot change
+        check_resume_config(args.checkpoint_dir, config, report=dist_ctx.is_main)
     logger.info("rank %d/%d on %s%s", dist_ctx.rank, dist_ctx.world_size, dist_ctx.device,
                 f" ({dist_ctx.backend})" if dist_ctx.backend else "")
     precision = resolve_precision(config, dist_ctx)
     _seed_everything(config.train.seed + dist_ctx.rank)
 
     workers = config.train.num_workers if args.workers is None else args.workers
+    trained_spk2id = None
+    if args.resume:  # names keep the ids they were trained with, whatever order the filelists list them in
+        config, trained_spk2id = pin_trained_speakers(config, args.checkpoint_dir)
     prepared = prepare_data(config, workers, dist_ctx)
     config = prepared.config  # resolved: spk2id filled in
+    if dist_ctx.is_main:
+        report_speaker_changes(trained_spk2id, config.data.spk2id, prepared_speakers(prepared))
     symbols = _symbol_table_dict()
     networks = nets.build_networks(config, symbols, dist_ctx.device)
     if not args.resume:
@@ -107,6 +131,7 @@ def setup(args: Args, dist_ctx: Distributed) -> Run:
     if args.resume:
         progress = restore(args.checkpoint_dir, networks.raw_generator, networks.raw_discriminators,
                            optimizers.by_name(), schedulers, precision.scaler, dist_ctx)
+        apply_optimizer_settings(optimizers.by_name(), schedulers, config, report=dist_ctx.is_main)
     if dist_ctx.is_main:  # the resolved config and symbol table, readable without loading a checkpoint
         args.checkpoint_dir.mkdir(parents=True, exist_ok=True)
         config.save(args.checkpoint_dir / "config.json")
