@@ -26,12 +26,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from melo.synthesis_input import SynthesisError  # one error type for TTS and the torch-free OnnxTTS
 from melo.checkpoint import CheckpointError, load_checkpoint_file
 from melo.config import Config, ConfigError, load_config
-from melo.data.row_checks import has_speech
 from melo.runtime.precision import PRECISIONS, PrecisionPolicy
 from melo.synthesis_args import numbers_problem, output_problem, text_problem, write_audio
 from melo.text import DEFAULT_TABLE, NothingToPronounceError, SymbolTable, phonemize, validate_language
+from melo.text.symbols import has_speech
 from melo.text.sequence import to_sequence
 from melo.text.split import split_sentences
 
@@ -46,8 +47,6 @@ _SHAPE_FIELDS_DATA = (
 
 
 
-class SynthesisError(ValueError):
-    """Bad input to synthesis (unknown speaker, empty text, ...); the message says what is allowed."""
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:

@@ -1,8 +1,9 @@
 """The checks on a synthesis request for the torch-free runtime (``melo.onnx.OnnxTTS``): the text, the language,
 the speed and the speaker, with the messages ``melo.api.TTS`` gives. Imports no torch.
 
-``melo.api`` still holds its own copy of these checks (and its own ``SynthesisError``); folding the two, together
-with ``melo.synthesis_args``, into one torch-free module is the next step."""
+``SynthesisError`` is the one error type of bad synthesis input: ``melo.api`` raises this class too, so callers
+(the server) catch one type for either runtime. ``melo.api`` still holds its own copy of the checks; folding them,
+together with ``melo.synthesis_args``, into one torch-free module is the next step."""
 
 from __future__ import annotations
 

@@ -26,13 +26,11 @@ from typing import Iterable
 
 import numpy as np
 
-from melo.text.symbols import PAD, PUNCTUATION, SP
+from melo.text.symbols import has_speech
 
 __all__ = ["constant_audio", "has_speech", "nothing_to_say", "other_normalisation", "path_key", "phone_rate",
            "script_names", "truncated_wav"]
 
-NON_SPEECH = frozenset({PAD, SP, *PUNCTUATION})
-"""Phones that say nothing: padding, pauses and punctuation."""
 _UNKNOWN_SIZES = (0, 0xFFFFFFFF)
 """``data`` chunk sizes that streaming writers leave open (the data runs to the end of the file)."""
 
@@ -72,10 +70,6 @@ def constant_audio(samples: np.ndarray, silence_peak: float) -> str | None:
     if variation >= silence_peak or abs(level) < silence_peak:
         return None  # speech, or plain silence (reported as such)
     return f"constant level {level:+.3f} with no variation (peak {variation:.1e} around it): no speech"
-
-
-def has_speech(phones: Iterable[str]) -> bool:
-    return any(p not in NON_SPEECH for p in phones)
 
 
 def nothing_to_say(phones: Iterable[str], text: str, dropped: Iterable[str]) -> str | None:

@@ -26,7 +26,8 @@ from melo.onnx.acoustic import AcousticGraphs, NoiseSource, NumpyNoise
 from melo.onnx.features import OnnxFeatures
 from melo.onnx.manifest import read_manifest
 from melo.synthesis_input import SynthesisError, request_sentences, speaker_index
-from melo.text import SymbolTable, phonemize
+from melo.text import NothingToPronounceError, SymbolTable, phonemize
+from melo.text.symbols import has_speech
 from melo.text.sequence import to_sequence
 
 __all__ = ["OnnxTTS", "PRECISIONS", "SynthesisError", "Timings"]
@@ -108,6 +109,8 @@ class OnnxTTS:
         t0 = time.perf_counter()
         phonemes = phonemize(sentence, language=language, context=paragraph,
                              korean_coda_classes=self.manifest.korean_coda_classes)
+        if not has_speech(phonemes.phones):  # punctuation only (or a script no language reads, dropped)
+            raise NothingToPronounceError(f"nothing pronounceable in {sentence!r} (only punctuation is left)")
         seq = to_sequence(phonemes, self.symbols, add_blank=self.manifest.add_blank)
         t1 = time.perf_counter()
         bert = self.features(phonemes, add_blank=self.manifest.add_blank)
@@ -148,11 +151,9 @@ class OnnxTTS:
             try:
                 audio = self._sentence_audio(sentence, speaker, language, speed, sdp_ratio, noise_scale, noise_scale_w,
                                              text, noise)
-            except ValueError as e:  # e.g. a sentence of emoji only: say so, keep the rest
-                if "nothing pronounceable" in str(e):
-                    logger.warning("skipping sentence %d (%r): %s", i + 1, sentence, e)
-                    continue
-                raise
+            except NothingToPronounceError as e:  # e.g. a sentence of emoji only: say so, keep the rest
+                logger.warning("skipping sentence %d (%r): %s", i + 1, sentence, e)
+                continue
             spoken += 1
             yield audio if i == len(sentences) - 1 else np.concatenate([audio, pause])
         if spoken == 0:

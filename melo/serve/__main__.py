@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from typing import Any
 from pathlib import Path
 
 from melo.serve.settings import API_KEY_ENV, ServeSettings, is_loopback, keys_from_env
@@ -20,7 +21,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     defaults = ServeSettings()
     p = argparse.ArgumentParser(prog="python -m melo.serve",
                                 description="Serve a trained melo-bge-m3 checkpoint over HTTP (OpenAI-compatible).")
-    p.add_argument("--model", required=True, help="generator checkpoint, e.g. checkpoints/NAME/G_latest.pth")
+    p.add_argument("--model", required=True,
+                   help="generator checkpoint, e.g. checkpoints/NAME/G_latest.pth, or a folder written by "
+                        "python -m melo.export (served with onnxruntime, CPU)")
     p.add_argument("--config", help="config file (optional: G_latest.pth carries its own)")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default auto)")
     p.add_argument("--precision", default="auto", choices=PRECISIONS, help="as for python -m melo.infer (default auto)")
@@ -76,12 +79,11 @@ def main(argv: list[str] | None = None) -> int:
     warning = exposure_warning(settings)
     if warning:
         print(warning, file=sys.stderr)
-    from melo.api import TTS
     from melo.serve.app import create_app
 
     try:
-        tts = TTS(args.model, config_path=args.config, device=args.device, precision=args.precision)
-    except (ValueError, FileNotFoundError, RuntimeError) as e:
+        tts = _load(args)
+    except (ValueError, FileNotFoundError, RuntimeError, ImportError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     app = create_app(tts, settings)
@@ -89,6 +91,23 @@ def main(argv: list[str] | None = None) -> int:
                 settings.host, settings.port)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level, timeout_graceful_shutdown=10)
     return 0
+
+
+def _load(args: argparse.Namespace) -> Any:
+    """``melo.onnx.OnnxTTS`` for a folder written by ``python -m melo.export``, else ``melo.api.TTS``."""
+    from melo.onnx.manifest import MANIFEST_NAME
+
+    folder = Path(args.model)
+    if folder.is_dir() and (folder / MANIFEST_NAME).is_file():
+        from melo.onnx import OnnxTTS
+
+        if args.config or args.device not in ("auto", "cpu"):
+            raise ValueError(f"{folder} is an ONNX export: it carries its own config and runs on CPU "
+                             "(drop --config and --device)")
+        return OnnxTTS(folder, precision=args.precision)
+    from melo.api import TTS
+
+    return TTS(args.model, config_path=args.config, device=args.device, precision=args.precision)
 
 
 if __name__ == "__main__":

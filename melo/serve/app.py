@@ -80,7 +80,7 @@ class StreamCut(Exception):
 
 
 def create_app(tts: Any, settings: ServeSettings, *, warm: bool = True) -> FastAPI:
-    """The server for a loaded ``melo.api.TTS`` (or anything with its public API). The model is warmed up in
+    """The server for a loaded ``melo.api.TTS`` or ``melo.onnx.OnnxTTS`` (or anything with their public API). The model is warmed up in
     the background when the app starts (``warm=False``: the caller already did; /health is then ready at
     once); ``/health`` says 503 until then."""
     metrics = ServeMetrics()
@@ -283,7 +283,7 @@ async def _stream_audio(job: SpeechJob, first: np.ndarray, encoder: StreamEncode
 
 def _speech_error(e: Exception, settings: ServeSettings) -> ApiError:
     """The answer for an error raised while a speech request waits for its audio."""
-    from melo.api import SynthesisError
+    from melo.synthesis_input import SynthesisError  # raised by melo.api.TTS and melo.onnx.OnnxTTS alike
 
     if isinstance(e, ApiError):
         return e

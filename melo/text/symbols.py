@@ -34,6 +34,7 @@ __all__ = [
     "BLANK",
     "LANGUAGES",
     "LANGUAGE_IDS",
+    "NON_SPEECH",
     "NUM_TONES",
     "PAD",
     "PUNCTUATION",
@@ -43,6 +44,7 @@ __all__ = [
     "TONE_OFFSETS",
     "UNK",
     "DEFAULT_TABLE",
+    "has_speech",
     "validate_language",
 ]
 
@@ -51,6 +53,14 @@ BLANK = PAD  # the interleaved blank is the padding symbol, id 0
 UNK = "UNK"
 SP = "SP"
 PUNCTUATION: tuple[str, ...] = ("!", "?", "…", ",", ".", "'", "-")
+NON_SPEECH = frozenset({PAD, SP, *PUNCTUATION})
+"""Phones that say nothing: padding, pauses and punctuation."""
+
+
+def has_speech(phones) -> bool:
+    """Whether ``phones`` hold anything to say (a phone that is not padding, a pause or punctuation)."""
+    return any(p not in NON_SPEECH for p in phones)
+
 
 KR_ONSETS = tuple(chr(c) for c in range(0x1100, 0x1113))
 KR_VOWELS = tuple(chr(c) for c in range(0x1161, 0x1176))
