@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from melo.synthesis_input import SynthesisError  # one error type for TTS and the torch-free OnnxTTS
+from melo.synthesis_input import SynthesisError, spoken_sentences  # one error type for TTS and the torch-free OnnxTTS
 from melo.checkpoint import CheckpointError, load_checkpoint_file
 from melo.config import Config, ConfigError, load_config
 from melo.runtime.precision import PRECISIONS, PrecisionPolicy
@@ -313,18 +313,11 @@ class TTS:
         if seed is not None:
             torch.manual_seed(seed)
         self.last_timings = Timings()
-        pause = np.zeros(int(round(pause_seconds * self.sample_rate)), dtype=np.float32)
-        spoken = 0
-        for i, sentence in enumerate(sentences):
-            try:
-                audio = self._sentence_audio(sentence, speaker, language, speed, sdp_ratio, noise_scale, noise_scale_w, text)
-            except NothingToPronounceError as e:  # e.g. a sentence of emoji only: say so, keep the rest
-                logger.warning("skipping sentence %d (%r): %s", i + 1, sentence, e)
-                continue
-            spoken += 1
-            yield audio if i == len(sentences) - 1 else np.concatenate([audio, pause])
-        if spoken == 0:
-            raise SynthesisError(f"nothing pronounceable in {text[:60]!r}")
+        yield from spoken_sentences(
+            text, sentences,
+            lambda sentence: self._sentence_audio(sentence, speaker, language, speed, sdp_ratio, noise_scale,
+                                                  noise_scale_w, text),
+            int(round(pause_seconds * self.sample_rate)))
 
     def synthesize(
         self,

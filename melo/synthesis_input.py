@@ -7,14 +7,17 @@ together with ``melo.synthesis_args``, into one torch-free module is the next st
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
 
-from melo.text import validate_language
+from melo.text import NothingToPronounceError, validate_language
 from melo.text.split import split_sentences
 
-__all__ = ["SynthesisError", "request_sentences", "speaker_index"]
+__all__ = ["SynthesisError", "request_sentences", "speaker_index", "spoken_sentences"]
+
+logger = logging.getLogger(__name__)
 
 
 class SynthesisError(ValueError):
@@ -50,3 +53,22 @@ def speaker_index(speaker_id: int | str, speakers: Mapping[str, int], n_speakers
     if speakers and int(speaker_id) not in speakers.values():
         raise SynthesisError(f"speaker_id {speaker_id} was never trained; known: {described}")
     return int(speaker_id)
+
+
+def spoken_sentences(text: str, sentences: list[str], read: Callable[[str], np.ndarray],
+                     pause_samples: int) -> Iterator[np.ndarray]:
+    """``read(sentence)`` for each sentence of ``text``, each followed by ``pause_samples`` of silence but the last.
+    A sentence with nothing to pronounce (emoji only, say) is skipped with a warning; a :class:`SynthesisError`
+    when no sentence is left. The one sentence loop of ``melo.api.TTS`` and ``melo.onnx.OnnxTTS``."""
+    pause = np.zeros(pause_samples, dtype=np.float32)
+    spoken = 0
+    for i, sentence in enumerate(sentences):
+        try:
+            audio = read(sentence)
+        except NothingToPronounceError as e:
+            logger.warning("skipping sentence %d (%r): %s", i + 1, sentence, e)
+            continue
+        spoken += 1
+        yield audio if i == len(sentences) - 1 else np.concatenate([audio, pause])
+    if spoken == 0:
+        raise SynthesisError(f"nothing pronounceable in {text[:60]!r}")

@@ -25,7 +25,7 @@ import numpy as np
 from melo.onnx.acoustic import AcousticGraphs, NoiseSource, NumpyNoise
 from melo.onnx.features import OnnxFeatures
 from melo.onnx.manifest import read_manifest
-from melo.synthesis_input import SynthesisError, request_sentences, speaker_index
+from melo.synthesis_input import SynthesisError, request_sentences, speaker_index, spoken_sentences
 from melo.text import NothingToPronounceError, SymbolTable, phonemize
 from melo.text.symbols import has_speech
 from melo.text.sequence import to_sequence
@@ -145,19 +145,11 @@ class OnnxTTS:
         speaker = speaker_index(speaker_id, self.manifest.speakers, self.manifest.n_speakers)
         noise = noise if noise is not None else NumpyNoise(seed)
         self.last_timings = Timings()
-        pause = np.zeros(int(round(pause_seconds * self.sample_rate)), dtype=np.float32)
-        spoken = 0
-        for i, sentence in enumerate(sentences):
-            try:
-                audio = self._sentence_audio(sentence, speaker, language, speed, sdp_ratio, noise_scale, noise_scale_w,
-                                             text, noise)
-            except NothingToPronounceError as e:  # e.g. a sentence of emoji only: say so, keep the rest
-                logger.warning("skipping sentence %d (%r): %s", i + 1, sentence, e)
-                continue
-            spoken += 1
-            yield audio if i == len(sentences) - 1 else np.concatenate([audio, pause])
-        if spoken == 0:
-            raise SynthesisError(f"nothing pronounceable in {text[:60]!r}")
+        yield from spoken_sentences(
+            text, sentences,
+            lambda sentence: self._sentence_audio(sentence, speaker, language, speed, sdp_ratio, noise_scale,
+                                                  noise_scale_w, text, noise),
+            int(round(pause_seconds * self.sample_rate)))
 
     def synthesize(
         self,
