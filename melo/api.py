@@ -124,6 +124,25 @@ def _resolve_config(path: Path, payload: dict[str, Any], config_path: str | Path
     return base
 
 
+
+def load_generator_checkpoint(model_path: str | Path, config_path: str | Path | None = None
+                              ) -> tuple[torch.nn.Module, Config, SymbolTable, dict[str, int]]:
+    """The generator of ``G_latest.pth`` (or any generator checkpoint with a stored or given config), its config,
+    symbol table and speakers. Errors name the file."""
+    from melo.model import build_generator
+
+    model_path = Path(model_path)
+    payload = _load_checkpoint(model_path)
+    config = _resolve_config(model_path, payload, config_path)
+    symbols = SymbolTable.from_dict(payload["symbols"]) if payload.get("symbols") else DEFAULT_TABLE
+    speakers = dict(payload.get("spk2id") or config.data.spk2id)
+    model = build_generator(config, symbols)
+    try:
+        model.load_state_dict(payload["generator"])
+    except RuntimeError as e:
+        raise RuntimeError(f"{model_path}: weights do not fit the config's model ({e})") from None
+    return model, config, symbols, speakers
+
 class TTS:
     """A loaded voice model. Thread-compatible, not thread-safe (one synthesis at a time)."""
 
@@ -139,20 +158,11 @@ class TTS:
         error on random weights is of the order of bf16's, but listen to your voice before you ship it; on GPUs it
         is ``auto``), or ``fp32`` (exact; on CPU the decoder still runs packed, in fp32)."""
         from melo.features import get_extractor
-        from melo.model import build_generator
 
         device_ = resolve_device(device)
         policy = PrecisionPolicy.resolve(device_, precision)
         model_path = Path(model_path)
-        payload = _load_checkpoint(model_path)
-        config = _resolve_config(model_path, payload, config_path)
-        symbols = SymbolTable.from_dict(payload["symbols"]) if payload.get("symbols") else DEFAULT_TABLE
-        speakers = dict(payload.get("spk2id") or config.data.spk2id)
-        model = build_generator(config, symbols)
-        try:
-            model.load_state_dict(payload["generator"])
-        except RuntimeError as e:
-            raise RuntimeError(f"{model_path}: weights do not fit the config's model ({e})") from None
+        model, config, symbols, speakers = load_generator_checkpoint(model_path, config_path)
         features = get_extractor(config.data.bert_model, config.data.bert_layer, device_, policy.features)
         self._setup(model, features, config, symbols, speakers, device_, policy)
         self.precision = precision

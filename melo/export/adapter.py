@@ -26,7 +26,7 @@ from torch.overrides import TorchFunctionMode
 
 from melo.config import Config
 from melo.model.commons import ChannelLayerNorm, duration_path
-from melo.text import DEFAULT_TABLE, SymbolTable
+from melo.text import SymbolTable
 
 __all__ = ["AudioStage", "EncoderStage", "LoadedGenerator", "RecordedNoise", "ReferenceOutput", "TextStage",
            "from_model", "load_generator", "reference_synthesis", "traceable"]
@@ -55,19 +55,9 @@ class LoadedGenerator:
 def load_generator(model_path: str | Path, config_path: str | Path | None = None) -> LoadedGenerator:
     """Load ``G_latest.pth`` (or any generator checkpoint with a stored or given config) as ``melo.api.TTS`` does,
     and fold weight norm (``melo.runtime.engine.prepare_model``). Errors name the file."""
-    from melo.api import _load_checkpoint, _resolve_config
-    from melo.model import build_generator
+    from melo.api import load_generator_checkpoint
 
-    model_path = Path(model_path)
-    payload = _load_checkpoint(model_path)
-    config = _resolve_config(model_path, payload, config_path)
-    symbols = SymbolTable.from_dict(payload["symbols"]) if payload.get("symbols") else DEFAULT_TABLE
-    speakers = dict(payload.get("spk2id") or config.data.spk2id)
-    model = build_generator(config, symbols)
-    try:
-        model.load_state_dict(payload["generator"])
-    except RuntimeError as e:
-        raise RuntimeError(f"{model_path}: weights do not fit the config's model ({e})") from None
+    model, config, symbols, speakers = load_generator_checkpoint(model_path, config_path)
     return from_model(model, config, symbols, speakers)
 
 
