@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
-
-def _load_script():
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_train_step.py"
-    spec = importlib.util.spec_from_file_location("bench_train_step", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from benchmark_scripts import load_benchmark
 
 
 def test_the_melotts_folder_defaults_to_the_environment_variable_and_the_option_overrides_it(monkeypatch, tmp_path):
-    script = _load_script()
+    script = load_benchmark("bench_train_step")
     monkeypatch.setenv("MELOTTS_DIR", str(tmp_path / "from_env"))
     assert script.parse_args([]).melotts == tmp_path / "from_env"
     assert script.parse_args(["--melotts", str(tmp_path / "given")]).melotts == tmp_path / "given"
 
 
 def test_a_missing_melotts_checkout_stops_the_benchmark_with_the_clone_command(tmp_path):
-    script = _load_script()
+    script = load_benchmark("bench_train_step")
     with pytest.raises(SystemExit) as exc:
         script.main(["--melotts", str(tmp_path / "nowhere")])
     message = str(exc.value)
@@ -33,7 +24,7 @@ def test_a_missing_melotts_checkout_stops_the_benchmark_with_the_clone_command(t
 
 
 def test_a_package_melotts_imports_that_is_missing_is_named_with_its_install_command(monkeypatch, tmp_path):
-    script = _load_script()
+    script = load_benchmark("bench_train_step")
     (tmp_path / "melo").mkdir()
     (tmp_path / "melo" / "models.py").write_text("", encoding="utf-8")
     monkeypatch.setattr(script, "MELOTTS_PACKAGES", ("json", "no_such_package_for_melotts"))

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
 
-
-def _load_script():
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "model_params.py"
-    spec = importlib.util.spec_from_file_location("model_params", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from benchmark_scripts import load_benchmark
 
 
 def test_full_model_parameter_counts_match_meloTTS_up_to_the_documented_differences(capsys):
-    script = _load_script()
+    script = load_benchmark("model_params")
     c = script.counts()
     print(script.table(c))  # visible with -s; the same table is in benchmarks/results/model_params.md
     melo = script.MELO
