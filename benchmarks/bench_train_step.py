@@ -61,7 +61,7 @@ def melo_style_step(gen, discs, opts, inputs, wav, config, step):
     total = (losses.generator_adversarial_loss(g_out.fake_logits).total
              + losses.feature_matching_loss(g_out.real_features, g_out.fake_features)
              + t.c_mel * losses.mel_l1_loss(y_mel, y_hat_mel) + out.duration_loss
-             + t.c_kl * losses.kl_loss(out.z_p, out.logs_q, out.m_p, out.logs_p, out.z_mask)
+             + t.c_kl * losses.kl_loss(out.z_p, out.posterior_log_scale, out.prior_mean, out.prior_log_scale, out.z_mask)
              + losses.duration_generator_loss(probs.fake, dd.x_mask))
     opts.generator.zero_grad()
     total.backward()
@@ -97,7 +97,7 @@ def worker(batch: int, melo_style: bool = False) -> dict:
         "tone_ids": torch.randint(0, DEFAULT_TABLE.n_tones, (batch, T_TEXT), generator=g),
         "language_ids": torch.randint(0, DEFAULT_TABLE.n_languages, (batch, T_TEXT), generator=g),
         "text_lengths": torch.full((batch,), T_TEXT),
-        "bert": torch.randn(batch, m.bert_channels, T_TEXT, generator=g),
+        "text_features": torch.randn(batch, m.bert_channels, T_TEXT, generator=g),
         "spec": spectrogram(wav.squeeze(1), d.filter_length, d.hop_length, d.win_length)[:, :, :T_SPEC],
         "spec_lengths": torch.full((batch,), T_SPEC),
         "speaker_ids": torch.randint(0, d.n_speakers, (batch,), generator=g),

@@ -265,7 +265,7 @@ class TTS:
             raise NothingToPronounceError(f"nothing pronounceable in {sentence!r} (only punctuation is left)")
         seq = to_sequence(phonemes, self.symbols, add_blank=self.config.data.add_blank)
         t1 = time.perf_counter()
-        bert = self.features(phonemes, add_blank=self.config.data.add_blank)
+        text_features = self.features(phonemes, add_blank=self.config.data.add_blank)
         t2 = time.perf_counter()
         dev = self.device
         with torch.inference_mode():
@@ -273,7 +273,7 @@ class TTS:
                 torch.from_numpy(seq.phone_ids).unsqueeze(0).to(dev),
                 torch.from_numpy(seq.tone_ids).unsqueeze(0).to(dev),
                 torch.from_numpy(seq.language_ids).unsqueeze(0).to(dev),
-                bert.unsqueeze(0).to(dev),
+                text_features.unsqueeze(0).to(dev),
                 torch.tensor([speaker], device=dev),
                 noise_scale=noise_scale,
                 noise_scale_w=noise_scale_w,

@@ -111,9 +111,9 @@ def text_inputs(lengths: list[int], gin: int = 6, seed: int = 3):
     gen = torch.Generator().manual_seed(seed)
     b, t = len(lengths), max(lengths)
     ids = [torch.randint(0, n, (b, t), generator=gen) for n in (20, 5, 4)]
-    bert = torch.randn(b, 12, t, generator=gen)
+    text_features = torch.randn(b, 12, t, generator=gen)
     g = torch.randn(b, gin, 1, generator=gen) if gin else None
-    return (*ids, torch.tensor(lengths), bert), g
+    return (*ids, torch.tensor(lengths), text_features), g
 
 
 def assert_same_text_encoding(packed, reference, tolerance: float) -> float:

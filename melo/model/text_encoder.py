@@ -49,7 +49,7 @@ class TextEncoder(nn.Module):
         self.language_emb = nn.Embedding(n_languages, hidden_channels)
         for emb in (self.emb, self.tone_emb, self.language_emb):
             scaled_embedding_init(emb)
-        self.bert_proj = nn.Conv1d(bert_channels, hidden_channels, 1)
+        self.feature_proj = nn.Conv1d(bert_channels, hidden_channels, 1)
         self.encoder = Encoder(
             hidden_channels, filter_channels, n_heads, n_layers, kernel_size, p_dropout, window,
             gin_channels=gin_channels, cond_layer=cond_layer,
@@ -62,11 +62,11 @@ class TextEncoder(nn.Module):
         tone_ids: torch.Tensor,  # (B, T)
         language_ids: torch.Tensor,  # (B, T)
         text_lengths: torch.Tensor,  # (B,)
-        bert: torch.Tensor,  # (B, bert_channels, T)
+        text_features: torch.Tensor,  # (B, bert_channels, T)
         g: torch.Tensor | None = None,  # (B, gin, 1)
     ) -> TextEncoderOutput:
         x = self.emb(phone_ids) + self.tone_emb(tone_ids) + self.language_emb(language_ids)  # (B, T, H)
-        x = (x.transpose(1, 2) + self.bert_proj(bert)) * math.sqrt(self.hidden_channels)  # (B, H, T)
+        x = (x.transpose(1, 2) + self.feature_proj(text_features)) * math.sqrt(self.hidden_channels)  # (B, H, T)
         x_mask = sequence_mask(text_lengths, x.shape[2]).unsqueeze(1).float()
         x = self.encoder(x * x_mask, x_mask, g=g)
         stats = self.proj(x) * x_mask

@@ -113,9 +113,9 @@ class OnnxTTS:
             raise NothingToPronounceError(f"nothing pronounceable in {sentence!r} (only punctuation is left)")
         seq = to_sequence(phonemes, self.symbols, add_blank=self.manifest.add_blank)
         t1 = time.perf_counter()
-        bert = self.features(phonemes, add_blank=self.manifest.add_blank)
+        text_features = self.features(phonemes, add_blank=self.manifest.add_blank)
         t2 = time.perf_counter()
-        out = self.acoustic.infer(seq.phone_ids, seq.tone_ids, seq.language_ids, bert, speaker, noise,
+        out = self.acoustic.infer(seq.phone_ids, seq.tone_ids, seq.language_ids, text_features, speaker, noise,
                                   sdp_ratio=sdp_ratio, noise_scale=noise_scale, noise_scale_w=noise_scale_w,
                                   length_scale=1.0 / speed)
         timings = self.last_timings
