@@ -108,7 +108,7 @@ def test_packed_copy_is_rebuilt_after_loading_new_weights():
     gen = engine.model
     z, g = torch.randn(1, config.model.inter_channels, 9), torch.randn(1, config.model.gin_channels, 1)
     first = engine.decode(z, g)
-    state = {k: v + 0.01 * torch.randn_like(v) if k.startswith("dec.") else v for k, v in gen.state_dict().items()}
+    state = {k: v + 0.01 * torch.randn_like(v) if k.startswith("decoder.") else v for k, v in gen.state_dict().items()}
     gen.load_state_dict(state)
     with torch.inference_mode():
         expected = gen.decoder(z, g=g)

@@ -411,11 +411,11 @@ def test_pretrained_init_loads_matching_tensors_and_reports_mismatches(workspace
     config = workspace / "pretrained.json"
     config.write_text(json.dumps(raw), encoding="utf-8")
     assert _train(workspace, "pretrained", "--max-steps", "1", config=config) == 0
-    assert "emb_g.weight (4 rows by speaker name)" in caplog.text  # the speaker table grew: rows by name
+    assert "speaker_embedding.weight (4 rows by speaker name)" in caplog.text  # the speaker table grew: rows by name
     ref = _ckpt(workspace, uninterrupted, "G", 4)["generator"]
     trained = _ckpt(workspace, "pretrained", "G", 1)["generator"]
     # one AdamW step moves each weight by at most ~lr from the pretrained value
-    close = [k for k in ref if k != "emb_g.weight" and (trained[k].float() - ref[k].float()).abs().max() < 1e-3]
+    close = [k for k in ref if k != "speaker_embedding.weight" and (trained[k].float() - ref[k].float()).abs().max() < 1e-3]
     assert len(close) == len(ref) - 1
 
 
@@ -428,8 +428,8 @@ def test_init_from_our_checkpoint_with_two_more_speakers_and_a_grown_symbol_tabl
     latest = ck.load_checkpoint_file(workspace / "checkpoints" / uninterrupted / ck.LATEST_NAME)
     old_symbols = ("_", *reversed(DEFAULT_TABLE.symbols[1:-5]))
     old_table = SymbolTable(old_symbols, DEFAULT_TABLE.languages, dict(DEFAULT_TABLE.num_tones))
-    emb = latest["generator"]["enc_p.emb.weight"]
-    latest["generator"]["enc_p.emb.weight"] = emb[[DEFAULT_TABLE.symbol_id(s) for s in old_symbols]]
+    emb = latest["generator"]["text_encoder.emb.weight"]
+    latest["generator"]["text_encoder.emb.weight"] = emb[[DEFAULT_TABLE.symbol_id(s) for s in old_symbols]]
     latest["symbols"] = old_table.to_dict()
     base = workspace / "older_base"
     ck.save_latest(base, latest["step"], latest["generator"], latest["config"], latest["symbols"], latest["spk2id"])
@@ -457,10 +457,10 @@ def test_init_from_our_checkpoint_with_two_more_speakers_and_a_grown_symbol_tabl
     trained = _ckpt(workspace, "grown", "G", 1)["generator"]
     spk2id = json.loads((workspace / "checkpoints" / "grown" / "config.json").read_text(encoding="utf-8"))["data"]["spk2id"]
     for name, row in latest["spk2id"].items():  # one AdamW step moves a weight by about lr at most
-        moved = (trained["emb_g.weight"][spk2id[name]] - latest["generator"]["emb_g.weight"][row]).abs()
+        moved = (trained["speaker_embedding.weight"][spk2id[name]] - latest["generator"]["speaker_embedding.weight"][row]).abs()
         assert float(moved.max()) < 1e-3, name
     for symbol in ("ᄀ", "AA", "a", "ɴ"):
-        moved = trained["enc_p.emb.weight"][DEFAULT_TABLE.symbol_id(symbol)] - emb[DEFAULT_TABLE.symbol_id(symbol)]
+        moved = trained["text_encoder.emb.weight"][DEFAULT_TABLE.symbol_id(symbol)] - emb[DEFAULT_TABLE.symbol_id(symbol)]
         assert float(moved.abs().max()) < 1e-3, symbol
 
 
@@ -473,10 +473,10 @@ def test_freeze_keeps_groups_bit_identical_and_out_of_the_optimizer(workspace: P
                      freeze=["decoder", "flow"], eval_interval=1000)
     assert _train(workspace, "frozen", "--max-steps", "2", config=config) == 0
     source, trained = _ckpt(workspace, uninterrupted, "G", 4)["generator"], _ckpt(workspace, "frozen", "G", 2)["generator"]
-    frozen = [k for k in source if k.startswith(("dec.", "flow."))]
+    frozen = [k for k in source if k.startswith(("decoder.", "flow."))]
     assert frozen and all(torch.equal(trained[k], source[k]) for k in frozen)
-    assert not torch.equal(trained["enc_p.encoder.attn_layers.0.conv_q.weight"],
-                           source["enc_p.encoder.attn_layers.0.conv_q.weight"])
+    assert not torch.equal(trained["text_encoder.encoder.attn_layers.0.conv_q.weight"],
+                           source["text_encoder.encoder.attn_layers.0.conv_q.weight"])
     optimizer = _ckpt(workspace, "frozen", "optimizer", 2)["training"]["optimizers"]["G"]
     assert len(optimizer["param_groups"][0]["params"]) == len(source) - len(frozen)
     assert len(optimizer["state"]) == len(source) - len(frozen)
