@@ -160,13 +160,13 @@ def test_warm_build_runs_the_text_side_per_text_bucket_and_warms_the_packed_flow
     monkeypatch.setattr(engine_module, "WARM_FRAMES", 32)
     flows, texts = [], []
     monkeypatch.setattr(PackedFlow, "warmup", lambda self, frames, bucket: flows.append((frames, bucket)))
-    real_dp = engine.model.duration_predictor.forward
+    real_forward = engine.model.duration_predictor.forward
 
-    def dp(x, mask, g=None):
+    def counting_forward(x, mask, g=None):
         texts.append((x.shape[-1], int(mask.sum())))
-        return real_dp(x, mask, g)
+        return real_forward(x, mask, g)
 
-    monkeypatch.setattr(engine.model.duration_predictor, "forward", dp)
+    monkeypatch.setattr(engine.model.duration_predictor, "forward", counting_forward)
     engine.build(warm=True)
     assert texts == [(8, 7), (16, 15), (24, 23)]  # every text bucket, one padded position each
     assert flows == [(32, engine_module.FRAME_BUCKET)]

@@ -5,13 +5,15 @@ refused, and a changed learning rate is applied."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 import torch
 
 from melo import checkpoint as ck
-from test_train import _one_thread, _train, workspace  # noqa: F401 -- fixtures
+from test_legacy_names import under_earlier_names
+from test_train import _assert_same_tensors, _ckpt, _one_thread, _train, workspace  # noqa: F401 -- fixtures
 
 
 def _run_config(ws: Path, name: str) -> dict:
@@ -82,3 +84,24 @@ def test_resume_applies_a_changed_learning_rate_and_reports_every_change(workspa
     assert "resume: train.batch_size: 4 -> 2 (takes effect from the resumed step)" in text
     assert "resume: train.c_mel: 45 -> 40 (takes effect from the resumed step)" in text
     assert 'resume: train.init_from: null -> "elsewhere/G_latest.pth" (ignored' in text
+
+
+@pytest.mark.slow
+def test_resume_of_a_run_written_under_the_earlier_module_names_continues_exactly(workspace: Path) -> None:
+    """A run checkpointed before the generator's modules were renamed (G files of version 1, keys ``enc_p.``,
+    ``emb_g.``, ...) resumes into the same weights and optimizer state as the run under the current names: the
+    keys are translated and the parameter order the optimizer state is indexed by is unchanged."""
+    assert _train(workspace, "names_now", "--max-steps", "2") == 0
+    shutil.copytree(workspace / "checkpoints" / "names_now", workspace / "checkpoints" / "names_before")
+    for name in ("G_2.pth", ck.LATEST_NAME):
+        path = workspace / "checkpoints" / "names_before" / name
+        payload = ck.load_checkpoint_file(path)
+        ck.atomic_save({**payload, "version": 1, "generator": under_earlier_names(payload["generator"])}, path)
+    assert "emb_g.weight" in torch.load(workspace / "checkpoints" / "names_before" / "G_2.pth",
+                                        weights_only=True)["generator"]
+
+    for name in ("names_now", "names_before"):
+        assert _train(workspace, name, "--resume", "--max-steps", "3") == 0
+    for kind, key in (("G", "generator"), ("D", "discriminators"), ("optimizer", "training")):
+        before, now = _ckpt(workspace, "names_before", kind, 3)[key], _ckpt(workspace, "names_now", kind, 3)[key]
+        _assert_same_tensors(before, now, kind)
