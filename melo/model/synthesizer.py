@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import torch
@@ -19,6 +19,7 @@ from torch import nn
 
 from melo.config import ModelConfig
 from melo.model.alignment import maximum_path
+from melo.model.attention import EncoderShape
 from melo.model.commons import duration_path, rand_slice_segments, sequence_mask
 from melo.model.decoder import Generator
 from melo.model.duration import DurationPredictor, StochasticDurationPredictor
@@ -114,9 +115,10 @@ class SynthesizerTrn(nn.Module):
         self.hop_length = hop_length
         gin = cfg.gin_channels
         self.speaker_embedding = nn.Embedding(n_speakers, gin)
+        text_shape = EncoderShape(cfg.hidden_channels, cfg.filter_channels, cfg.n_heads, cfg.n_layers, cfg.kernel_size,
+                                  cfg.p_dropout, cfg.attention_window_size)
         self.text_encoder = TextEncoder(
-            n_symbols, n_tones, n_languages, cfg.bert_channels, cfg.inter_channels, cfg.hidden_channels,
-            cfg.filter_channels, cfg.n_heads, cfg.n_layers, cfg.kernel_size, cfg.p_dropout, cfg.attention_window_size,
+            n_symbols, n_tones, n_languages, cfg.bert_channels, cfg.inter_channels, text_shape,
             gin_channels=gin if cfg.use_spk_conditioned_encoder else 0, cond_layer=cfg.speaker_cond_layer,
         )
         self.decoder = Generator(
@@ -128,9 +130,8 @@ class SynthesizerTrn(nn.Module):
             cfg.posterior_dilation_rate, cfg.posterior_n_layers, gin_channels=gin,
         )
         self.flow = TransformerCouplingBlock(
-            cfg.inter_channels, cfg.hidden_channels, cfg.filter_channels, cfg.n_heads, cfg.n_layers_trans_flow,
-            cfg.flow_kernel_size, cfg.p_dropout, cfg.n_flow_layer, cfg.attention_window_size, gin_channels=gin,
-            cond_layer=cfg.flow_speaker_cond_layer,
+            cfg.inter_channels, replace(text_shape, n_layers=cfg.n_layers_trans_flow, kernel_size=cfg.flow_kernel_size),
+            cfg.n_flow_layer, gin_channels=gin, cond_layer=cfg.flow_speaker_cond_layer,
         )
         self.stochastic_duration_predictor = StochasticDurationPredictor(
             cfg.hidden_channels, cfg.sdp_filter_channels, cfg.sdp_kernel_size, cfg.sdp_dropout, cfg.sdp_n_flows,
