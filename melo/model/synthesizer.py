@@ -99,8 +99,8 @@ def module_parts(model: "SynthesizerTrn") -> InferenceParts:
     """The model's own modules as :class:`InferenceParts` (fp32, no padding)."""
     return InferenceParts(
         text_encoder=model.text_encoder,
-        sample_log_durations=lambda x, x_mask, noise, g: model.stochastic_duration_predictor.sample(x, x_mask, noise,
-                                                                                                   g=g),
+        sample_log_durations=lambda x, x_mask, noise, g: (
+            model.stochastic_duration_predictor.sample(x, x_mask, noise, g=g)),
         reverse_flow=lambda z, mask, g: model.flow(z, mask, g=g, reverse=True),
         decoder=lambda z, g: model.decoder(z, g=g),
     )
