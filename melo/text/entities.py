@@ -12,17 +12,7 @@ from dataclasses import dataclass
 from typing import Callable, Mapping
 
 from melo.text.entity_finder import find_entities, may_hold_entities
-from melo.text.entity_values import (
-    Address,
-    Entity,
-    Fraction,
-    Measure,
-    Number,
-    Phone,
-    Power,
-    Range,
-    SlashDate,
-)
+from melo.text.entity_values import Address, Entity, Fraction, Measure, Number, Phone, Power, Range, SlashDate
 
 __all__ = [
     "Address",

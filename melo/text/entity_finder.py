@@ -26,17 +26,7 @@ import functools
 import re
 from typing import Callable
 
-from melo.text.entity_values import (
-    Address,
-    Entity,
-    Fraction,
-    Measure,
-    Number,
-    Phone,
-    Power,
-    Range,
-    SlashDate,
-)
+from melo.text.entity_values import Address, Entity, Fraction, Measure, Number, Phone, Power, Range, SlashDate
 from melo.text.units import SPACED_UNIT_PATTERN, UNIT_PATTERN, Unit, unit_named
 
 __all__ = ["find_entities", "may_hold_entities"]

@@ -13,16 +13,7 @@ from __future__ import annotations
 
 import re
 
-from melo.text.entities import (
-    AddressNames,
-    EntityReader,
-    Fraction,
-    Number,
-    PhoneNames,
-    Power,
-    Range,
-    SlashDate,
-)
+from melo.text.entities import AddressNames, EntityReader, Fraction, Number, PhoneNames, Power, Range, SlashDate
 from melo.text.units import Unit
 
 __all__ = ["READER", "spell"]

@@ -14,16 +14,7 @@ from __future__ import annotations
 
 import re
 
-from melo.text.entities import (
-    AddressNames,
-    EntityReader,
-    Fraction,
-    Number,
-    PhoneNames,
-    Power,
-    Range,
-    SlashDate,
-)
+from melo.text.entities import AddressNames, EntityReader, Fraction, Number, PhoneNames, Power, Range, SlashDate
 from melo.text.kr_numbers import SINO_DIGITS, counter_of, read_decimal, read_month, read_native, read_sino, takes_native
 from melo.text.units import Unit
 
