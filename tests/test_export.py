@@ -176,6 +176,20 @@ def test_runtime_has_the_api_shape_of_tts(onnx_tts, torch_tts) -> None:
         onnx_tts.synthesize("   ")
 
 
+@pytest.mark.parametrize("arguments", [
+    dict(noise_scale=float("nan")), dict(speed=0), dict(speed="fast"), dict(sdp_ratio=1.5), dict(pause_seconds=-1.0),
+])
+def test_runtime_refuses_bad_numbers_with_the_message_tts_gives(onnx_tts, torch_tts, arguments) -> None:
+    from melo.onnx import SynthesisError
+
+    with pytest.raises(SynthesisError) as from_torch:
+        list(torch_tts.stream("Hello.", **arguments))
+    with pytest.raises(SynthesisError) as from_onnx:
+        list(onnx_tts.stream("Hello.", **arguments))
+    assert str(from_onnx.value) == str(from_torch.value)
+    assert next(iter(arguments)) in str(from_onnx.value)
+
+
 def test_runtime_imports_and_runs_without_torch(exported: tuple[Path, Path, str], tmp_path: Path) -> None:
     """In a subprocess where importing torch raises, the runtime loads the folder and reads all four languages."""
     script = textwrap.dedent(f"""

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from melo import checkpoint as ck
+from workspace_config import config_variant
 from test_train import _one_thread, _train, workspace  # noqa: F401 -- fixtures
 
 
@@ -43,21 +44,12 @@ def test_resume_after_the_filelist_order_changed_keeps_speaker_ids_and_appends_n
     assert "speakers added on resume (new embedding rows): zoe=4" in caplog.text
 
 
-def _variant(ws: Path, name: str, **sections: dict) -> Path:
-    raw = json.loads((ws / "tiny.json").read_text(encoding="utf-8"))
-    for section, fields in sections.items():
-        raw[section].update(fields)
-    path = ws / f"{name}.json"
-    path.write_text(json.dumps(raw), encoding="utf-8")
-    return path
-
-
 def test_resume_refuses_every_setting_it_cannot_honour_and_names_them(workspace: Path,
                                                                       caplog: pytest.LogCaptureFixture) -> None:
     assert _train(workspace, "diffs", "--max-steps", "2") == 0
     folder = workspace / "checkpoints" / "diffs"
     before = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
-    config = _variant(workspace, "diffs_refused", model={"p_dropout": 0.2}, data={"mel_fmin": 20.0},
+    config = config_variant(workspace, "diffs_refused", model={"p_dropout": 0.2}, data={"mel_fmin": 20.0},
                       train={"batch_size": 2})  # same shapes: the weights would load
     assert _train(workspace, "diffs", "--resume", "--max-steps", "3", config=config) == 2
     assert "settings a resumed run cannot change:\n  data.mel_fmin: 0 -> 20\n  model.p_dropout: 0.1 -> 0.2\n" \
@@ -69,7 +61,7 @@ def test_resume_refuses_every_setting_it_cannot_honour_and_names_them(workspace:
 def test_resume_applies_a_changed_learning_rate_and_reports_every_change(workspace: Path,
                                                                           caplog: pytest.LogCaptureFixture) -> None:
     assert _train(workspace, "newlr", "--max-steps", "2") == 0
-    config = _variant(workspace, "newlr", train={"learning_rate": 1e-4, "batch_size": 2, "c_mel": 40.0,
+    config = config_variant(workspace, "newlr", train={"learning_rate": 1e-4, "batch_size": 2, "c_mel": 40.0,
                                                   "init_from": "elsewhere/G_latest.pth"})
     assert _train(workspace, "newlr", "--resume", "--max-steps", "3", config=config) == 0
     training = torch.load(workspace / "checkpoints" / "newlr" / "optimizer_3.pth", weights_only=True)["training"]

@@ -141,7 +141,8 @@ class OnnxTTS:
     ) -> Iterator[np.ndarray]:
         """Yield float32 audio one sentence at a time (each followed by a short pause but the last).
         ``noise``: the random draws (default: numpy's generator, seeded with ``seed``)."""
-        sentences = request_sentences(text, language, speed)
+        sentences = request_sentences(text, language, speed=speed, sdp_ratio=sdp_ratio, noise_scale=noise_scale,
+                                      noise_scale_w=noise_scale_w, pause_seconds=pause_seconds)
         speaker = speaker_index(speaker_id, self.manifest.speakers, self.manifest.n_speakers)
         noise = noise if noise is not None else NumpyNoise(seed)
         self.last_timings = Timings()
