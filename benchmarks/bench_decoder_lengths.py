@@ -40,7 +40,7 @@ def main() -> None:
     dtype = torch.bfloat16 if cpu.has_bf16() else torch.float32
     config = load_config(ROOT / "configs" / "config_bge_m3.json")
     torch.manual_seed(0)
-    dec = prepare_model(build_generator(config, DEFAULT_TABLE)).dec
+    dec = prepare_model(build_generator(config, DEFAULT_TABLE)).decoder
     tiled, untiled = PackedDecoder(dec, dtype), PackedDecoder(dec, dtype, tile_granules=0)
     decoders = {"untiled": untiled, "tiled": tiled}
     started = time.perf_counter()

@@ -51,8 +51,8 @@ def main() -> None:
     gen = build_generator(config, DEFAULT_TABLE).eval()
     with torch.no_grad():
         # random weights predict ~1 frame per position; fix the deterministic durations so the audio length is known
-        gen.dp.proj.weight.zero_()
-        gen.dp.proj.bias.fill_(math.log(FRAMES_PER_POSITION))
+        gen.duration_predictor.proj.weight.zero_()
+        gen.duration_predictor.proj.bias.fill_(math.log(FRAMES_PER_POSITION))
         for coupling in gen.flow.flows:  # a trained flow is not the identity
             coupling.post.weight.normal_(0.0, 0.05)
     g = torch.Generator().manual_seed(0)
@@ -135,7 +135,7 @@ def main() -> None:
         "the arithmetic) run oneDNN's int8 convolutions, ~1.9x bf16's rate alone on this CPU (AVX512-VNNI), less "
         "the per-call quantization of their inputs.",
     ]
-    lines += decoder_error_at_trained_scale(engine().model.dec, config) if has_int8 else []
+    lines += decoder_error_at_trained_scale(engine().model.decoder, config) if has_int8 else []
     text = "\n".join(lines) + "\n"
     out = ROOT / "benchmarks" / "results" / "model_infer.md"
     out.parent.mkdir(parents=True, exist_ok=True)

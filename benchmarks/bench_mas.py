@@ -6,7 +6,7 @@ Columns: median time per call on this machine's CPU; torch kernels dispatched pe
 the device-independent count of GPU kernel launches (on a GPU each costs ~5-10 us of launch overhead,
 so the small per-frame kernels are what a GPU pays for); host reads per call (``.item()``/``bool()``/
 ``nonzero``/boolean-mask indexing: each makes a GPU step wait); and whether the path equals the classic
-per-item double loop's (VITS's algorithm, in numpy).
+per-item double loop's (VITS's algorithm in numpy: ``melo.testing.reference_alignment``).
 
 * ``previous``: melo/model/alignment.py as it was before the "no host syncs" change (kept below verbatim):
   the same DP, one boolean-mask write (a host sync) and a backtrack of two kernels per frame.
@@ -47,6 +47,7 @@ import torch.nn.functional as F  # noqa: E402
 from torch.utils._python_dispatch import TorchDispatchMode  # noqa: E402
 
 from melo.model import alignment  # noqa: E402
+from melo.testing.reference_alignment import reference_maximum_path  # noqa: E402
 
 THREADS = int(os.environ.get("MELO_BENCH_THREADS", "2"))
 SHAPES = [(6, 400, 101), (6, 700, 176), (6, 1000, 251)]  # (batch, frames, text positions): ~4 frames per position
@@ -142,27 +143,7 @@ def melotts_maximum_path() -> tuple[Callable[[torch.Tensor, torch.Tensor], torch
     return module.maximum_path, "measured"
 
 
-# -- the reference and the measurements -----------------------------------------------------------------------
-
-def reference(scores: np.ndarray, spec_lengths: list[int], text_lengths: list[int]) -> np.ndarray:
-    """The classic per-item double loop (VITS's Cython/numba algorithm) in plain Python + numpy."""
-    neg = np.float32(NEG)
-    value = scores.astype(np.float32).copy()
-    path = np.zeros(scores.shape, dtype=np.float32)
-    for b in range(scores.shape[0]):
-        v, t_y, t_x = value[b], spec_lengths[b], text_lengths[b]
-        for y in range(t_y):
-            for x in range(max(0, t_x + y - t_y), min(t_x, y + 1)):
-                stay = neg if x == y else v[y - 1, x]
-                advance = (np.float32(0.0) if y == 0 else neg) if x == 0 else v[y - 1, x - 1]
-                v[y, x] = v[y, x] + max(advance, stay)
-        index = t_x - 1
-        for y in range(t_y - 1, -1, -1):
-            path[b, y, index] = 1
-            if index != 0 and (index == y or v[y - 1, index] < v[y - 1, index - 1]):
-                index -= 1
-    return path
-
+# -- the measurements -------------------------------------------------------------------------------------------
 
 class KernelCounter(TorchDispatchMode):
     """Counts dispatched torch ops that run a kernel (views excluded) and the ones that read back to the host."""
@@ -229,7 +210,7 @@ def main() -> None:
         scores = (torch.randn(b, t_spec, t_text, generator=g) * 10 - 100).to(device)
         mask = ((torch.arange(t_spec).view(1, -1, 1) < torch.tensor(spec_lengths).view(-1, 1, 1))
                 & (torch.arange(t_text).view(1, 1, -1) < torch.tensor(text_lengths).view(-1, 1, 1))).float().to(device)
-        expected = reference(scores.cpu().numpy(), spec_lengths, text_lengths)
+        expected = reference_maximum_path(scores.cpu().numpy(), spec_lengths, text_lengths)
         checked = {}
         for name, fn in candidates.items():
             path = fn(scores, mask)  # warm-up (and numba's compilation)

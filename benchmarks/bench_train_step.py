@@ -36,7 +36,7 @@ DEFAULT_MELOTTS = Path("/work/scratch/MeloTTS")
 CLONE_COMMAND = "git clone https://github.com/myshell-ai/MeloTTS"
 MELOTTS_PACKAGES = ("numba", "librosa")  # imported by MeloTTS's monotonic_align and mel_processing
 T_TEXT, T_SPEC = 101, 400
-FEATURES_KEYWORD = "bert"  # the generator's keyword argument for the bge-m3 features
+FEATURES_KEYWORD = "text_features"  # the generator's keyword argument for the bge-m3 features
 
 
 class BaselineUnavailable(Exception):

@@ -26,15 +26,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from melo.synthesis_input import SynthesisError, spoken_sentences  # one error type for TTS and the torch-free OnnxTTS
 from melo.checkpoint import CheckpointError, load_checkpoint_file
 from melo.config import Config, ConfigError, load_config
 from melo.runtime.precision import PRECISIONS, PrecisionPolicy
-from melo.synthesis_args import numbers_problem, output_problem, text_problem, write_audio
-from melo.text import DEFAULT_TABLE, NothingToPronounceError, SymbolTable, phonemize, validate_language
+from melo.synthesis_args import output_problem, write_audio
+# one error type and one set of request checks for TTS and the torch-free OnnxTTS
+from melo.synthesis_input import SynthesisError, request_sentences, speaker_index, spoken_sentences
+from melo.text import DEFAULT_TABLE, NothingToPronounceError, SymbolTable, phonemize
 from melo.text.symbols import has_speech
 from melo.text.sequence import to_sequence
-from melo.text.split import split_sentences
 
 __all__ = ["PRECISIONS", "SynthesisError", "TTS", "Timings", "resolve_device"]
 
@@ -236,24 +236,6 @@ class TTS:
                 self.synthesize(samples[lang], speaker_id=next(iter(self._speakers.values()), 0), seed=0)
 
     # -- synthesis --------------------------------------------------------------------------
-    def _speaker_index(self, speaker_id: int | str) -> int:
-        if isinstance(speaker_id, str):
-            if speaker_id not in self._speakers:
-                known = ", ".join(self._speakers) or "(none stored; use an integer id)"
-                raise SynthesisError(f"unknown speaker {speaker_id!r}; known: {known}")
-            return self._speakers[speaker_id]
-        if isinstance(speaker_id, bool) or not isinstance(speaker_id, (int, np.integer)):
-            raise SynthesisError(f"speaker_id must be an int or a speaker name, got {type(speaker_id).__name__}")
-        n = self.config.data.n_speakers
-        if not 0 <= int(speaker_id) < n:
-            raise SynthesisError(f"speaker_id {speaker_id} out of range [0, {n}); known: {self._describe_speakers()}")
-        if self._speakers and int(speaker_id) not in self._speakers.values():
-            raise SynthesisError(f"speaker_id {speaker_id} was never trained; known: {self._describe_speakers()}")
-        return int(speaker_id)
-
-    def _describe_speakers(self) -> str:
-        return ", ".join(f"{name}={i}" for name, i in self._speakers.items()) or "(no names stored)"
-
     def _sentence_audio(
         self, sentence: str, speaker: int, language: str | None, speed: float, sdp_ratio: float, noise_scale: float, noise_scale_w: float,
         paragraph: str | None = None,
@@ -265,7 +247,7 @@ class TTS:
             raise NothingToPronounceError(f"nothing pronounceable in {sentence!r} (only punctuation is left)")
         seq = to_sequence(phonemes, self.symbols, add_blank=self.config.data.add_blank)
         t1 = time.perf_counter()
-        bert = self.features(phonemes, add_blank=self.config.data.add_blank)
+        text_features = self.features(phonemes, add_blank=self.config.data.add_blank)
         t2 = time.perf_counter()
         dev = self.device
         with torch.inference_mode():
@@ -273,7 +255,7 @@ class TTS:
                 torch.from_numpy(seq.phone_ids).unsqueeze(0).to(dev),
                 torch.from_numpy(seq.tone_ids).unsqueeze(0).to(dev),
                 torch.from_numpy(seq.language_ids).unsqueeze(0).to(dev),
-                bert.unsqueeze(0).to(dev),
+                text_features.unsqueeze(0).to(dev),
                 torch.tensor([speaker], device=dev),
                 noise_scale=noise_scale,
                 noise_scale_w=noise_scale_w,
@@ -290,18 +272,6 @@ class TTS:
         timings.samples += audio.shape[0]
         return audio
 
-    def _check_args(self, text: str, language: str | None, **numbers: Any) -> list[str]:
-        problem = text_problem(text) or numbers_problem(**numbers)
-        if problem:
-            raise SynthesisError(problem)
-        if not text.strip():
-            raise SynthesisError("text is empty; give at least one word to read")
-        validate_language(language)
-        sentences = split_sentences(text)
-        if not sentences:
-            raise SynthesisError("text is empty; give at least one word to read")
-        return sentences
-
     def stream(
         self,
         text: str,
@@ -315,11 +285,11 @@ class TTS:
         seed: int | None = None,
     ) -> Iterator[np.ndarray]:
         """Yield float32 audio one sentence at a time (each followed by a short pause but the last)."""
-        sentences = self._check_args(text, language, speed=speed, sdp_ratio=sdp_ratio, noise_scale=noise_scale,
+        sentences = request_sentences(text, language, speed=speed, sdp_ratio=sdp_ratio, noise_scale=noise_scale,
                                      noise_scale_w=noise_scale_w, pause_seconds=pause_seconds)
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer))):
             raise SynthesisError(f"seed must be an integer or None, got {seed!r}")
-        speaker = self._speaker_index(speaker_id)
+        speaker = speaker_index(speaker_id, self._speakers, self.config.data.n_speakers)
         if seed is not None:
             torch.manual_seed(seed)
         self.last_timings = Timings()

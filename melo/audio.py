@@ -107,23 +107,24 @@ def spectrogram(wav: torch.Tensor, n_fft: int, hop_length: int, win_length: int)
     return torch.sqrt(stft.real.pow(2) + stft.imag.pow(2) + 1e-6)
 
 
+# Slaney's mel scale: linear below 1 kHz (200/3 Hz per mel), logarithmic above (27 mels per factor 6.4).
+_LINEAR_HZ_PER_MEL = 200.0 / 3
+_LOG_START_HZ = 1000.0
+_LOG_START_MEL = _LOG_START_HZ / _LINEAR_HZ_PER_MEL
+_LOG_MEL_STEP = np.log(6.4) / 27.0
+
+
 def _hz_to_mel(f: np.ndarray) -> np.ndarray:
     """Slaney mel scale: linear below 1 kHz, logarithmic above."""
     f = np.asarray(f, dtype=np.float64)
-    f_sp = 200.0 / 3
-    min_log_hz = 1000.0
-    min_log_mel = min_log_hz / f_sp
-    logstep = np.log(6.4) / 27.0
-    return np.where(f >= min_log_hz, min_log_mel + np.log(np.maximum(f, 1e-10) / min_log_hz) / logstep, f / f_sp)
+    return np.where(f >= _LOG_START_HZ, _LOG_START_MEL + np.log(np.maximum(f, 1e-10) / _LOG_START_HZ) / _LOG_MEL_STEP,
+                    f / _LINEAR_HZ_PER_MEL)
 
 
 def _mel_to_hz(m: np.ndarray) -> np.ndarray:
     m = np.asarray(m, dtype=np.float64)
-    f_sp = 200.0 / 3
-    min_log_hz = 1000.0
-    min_log_mel = min_log_hz / f_sp
-    logstep = np.log(6.4) / 27.0
-    return np.where(m >= min_log_mel, min_log_hz * np.exp(logstep * (m - min_log_mel)), f_sp * m)
+    return np.where(m >= _LOG_START_MEL, _LOG_START_HZ * np.exp(_LOG_MEL_STEP * (m - _LOG_START_MEL)),
+                    _LINEAR_HZ_PER_MEL * m)
 
 
 @functools.lru_cache(maxsize=8)

@@ -3,7 +3,7 @@
 A training run writes, into ``checkpoints/NAME/``:
 
 ``G_{step}.pth``
-    ``{"format": "melo-G", "version": 1, "step": int, "generator": state_dict}``
+    ``{"format": "melo-G", "version": 2, "step": int, "generator": state_dict}``
 ``D_{step}.pth``
     ``{"format": "melo-D", "version": 1, "step": int, "discriminators": {"mpd": state_dict,
     "duration": state_dict}}`` (``duration`` is absent when the duration discriminator is off)
@@ -14,9 +14,13 @@ A training run writes, into ``checkpoints/NAME/``:
     position: batches of ``epoch`` already consumed), ``skipped_steps``, and ``rng`` (one entry per
     rank, see :func:`capture_rng_state`).
 ``G_latest.pth``
-    what inference needs and nothing else: ``{"format": "melo-G-latest", "version": 1, "step": int,
+    what inference needs and nothing else: ``{"format": "melo-G-latest", "version": 2, "step": int,
     "generator": state_dict, "config": dict, "symbols": dict, "spk2id": dict}``. ``config`` is the
     resolved config (``Config.to_dict()``), ``symbols`` the symbol table (``SymbolTable.to_dict()``).
+
+A generator file's ``version`` says how its keys name the modules: 2, the current names; 1 (written before),
+MeloTTS's abbreviations (``enc_p``, ``emb_g``, ...). :func:`load_checkpoint_file` returns every ``generator``
+under the current names (:mod:`melo.model.legacy_names`, the one translation), whichever the file holds.
 
 Every file also holds a ``checksum`` of the rest (:mod:`melo.checksum`); :func:`load_checkpoint_file`
 checks it (and drops it from the payload it returns), so a file with damaged bytes names itself, and a
@@ -46,6 +50,7 @@ import torch
 
 from melo.checksum import ALGORITHM, payload_checksum
 from melo.files import TEMPORARY_GLOB, atomic_write
+from melo.model.legacy_names import current_generator_state, has_legacy_names
 from melo.path_kind import NOT_FOUND, not_a_file
 
 __all__ = [
@@ -73,6 +78,10 @@ BEST_NAME = "G_best.pth"
 """The generator with the best ``train.best_metric`` so far; the same layout as ``G_latest.pth`` plus ``best``."""
 KINDS = ("G", "D", "optimizer")
 FORMAT_VERSION = 1
+"""The version of D and optimizer files."""
+GENERATOR_FORMAT_VERSION = 2
+"""The version of G files (``G_*``, ``G_latest``, ``G_best``): 2 names the modules by what they are; 1 used
+MeloTTS's abbreviations, which still load (see the module docstring)."""
 _STEP_FILE = re.compile(r"^(G|D|optimizer)_(\d+)\.pth$")
 
 
@@ -117,7 +126,7 @@ def save_checkpoint_set(
     ckpt_dir = Path(ckpt_dir)
     paths = tuple(ckpt_dir / f"{kind}_{step}.pth" for kind in KINDS)
     payloads = (
-        {"format": "melo-G", "version": FORMAT_VERSION, "step": step, "generator": generator},
+        {"format": "melo-G", "version": GENERATOR_FORMAT_VERSION, "step": step, "generator": generator},
         {"format": "melo-D", "version": FORMAT_VERSION, "step": step, "discriminators": discriminators},
         {"format": "melo-optimizer", "version": FORMAT_VERSION, "step": step, "training": training},
     )
@@ -142,7 +151,7 @@ def save_latest(
     path = Path(ckpt_dir) / name
     payload = {
         "format": "melo-G-latest",
-        "version": FORMAT_VERSION,
+        "version": GENERATOR_FORMAT_VERSION,
         "step": step,
         "generator": generator,
         "config": config,
@@ -204,11 +213,24 @@ def load_checkpoint_file(path: str | Path, expected_format: str | None = None) -
     if not isinstance(payload, dict):
         raise CheckpointError(f"{path}: not a melo checkpoint (top level is {type(payload).__name__})")
     _verify_checksum(path, payload)
+    if isinstance(payload.get("generator"), dict):
+        payload["generator"] = _current_names(path, payload["generator"])
     if expected_format is not None and payload.get("format") != expected_format:
         raise CheckpointError(
             f"{path}: expected format {expected_format!r}, found {payload.get('format')!r}"
         )
     return payload
+
+
+def _current_names(path: Path, generator: dict[str, Any]) -> dict[str, Any]:
+    """``generator`` under the current module names (a file written before names them as MeloTTS did)."""
+    if not has_legacy_names(generator):
+        return generator
+    logger.debug("%s: generator keys under the earlier module names, read under the current ones", path)
+    try:
+        return current_generator_state(generator)
+    except ValueError as e:
+        raise CheckpointError(f"{path}: {e}") from None
 
 
 def has_checkpoints(ckpt_dir: str | Path) -> bool:

@@ -1,17 +1,20 @@
-"""The checks on a synthesis request for the torch-free runtime (``melo.onnx.OnnxTTS``): the text, the language,
-the speed and the speaker, with the messages ``melo.api.TTS`` gives. Imports no torch.
+"""The checks on a synthesis request, shared by both runtimes (``melo.api.TTS`` and the torch-free
+``melo.onnx.OnnxTTS``): the text, the language, the numbers (speed, noise scales, ...) and the speaker, checked
+before any work starts; and the sentence loop both runtimes read a request with. Imports no torch.
 
-``SynthesisError`` is the one error type of bad synthesis input: ``melo.api`` raises this class too, so callers
-(the server) catch one type for either runtime. ``melo.api`` still holds its own copy of the checks; folding them,
-together with ``melo.synthesis_args``, into one torch-free module is the next step."""
+``SynthesisError`` is the one error type of bad synthesis input: ``melo.api`` re-exports this class, so callers
+(the server) catch one type for either runtime.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 
+from melo.synthesis_args import numbers_problem, text_problem
 from melo.text import NothingToPronounceError, validate_language
 from melo.text.split import split_sentences
 
@@ -24,14 +27,16 @@ class SynthesisError(ValueError):
     """Bad input to synthesis (unknown speaker, empty text, ...); the message says what is allowed."""
 
 
-def request_sentences(text: str, language: str | None, speed: float) -> list[str]:
-    """The sentences ``text`` is read in; a :class:`SynthesisError` for empty text or a bad speed (and
-    ``validate_language``'s error for an unknown language code)."""
-    if not isinstance(text, str) or not text.strip():
+def request_sentences(text: Any, language: str | None, **numbers: Any) -> list[str]:
+    """The sentences ``text`` is read in; a :class:`SynthesisError` for text that is not a str or is empty, or for
+    a number (keyword: ``speed=1.0``, ``noise_scale=0.6``, ...) that is not finite or out of its range, and
+    ``validate_language``'s error for an unknown language code."""
+    problem = text_problem(text) or numbers_problem(**numbers)
+    if problem:
+        raise SynthesisError(problem)
+    if not text.strip():
         raise SynthesisError("text is empty; give at least one word to read")
     validate_language(language)
-    if not speed > 0:
-        raise SynthesisError(f"speed must be > 0, got {speed}")
     sentences = split_sentences(text)
     if not sentences:
         raise SynthesisError("text is empty; give at least one word to read")

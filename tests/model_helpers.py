@@ -16,14 +16,14 @@ class ModelBatch:
     tone_ids: torch.Tensor
     language_ids: torch.Tensor
     text_lengths: torch.Tensor
-    bert: torch.Tensor
+    text_features: torch.Tensor
     spec: torch.Tensor
     spec_lengths: torch.Tensor
     speaker_ids: torch.Tensor
     wav: torch.Tensor  # (B, 1, T_spec * hop)
 
     def generator_inputs(self) -> dict[str, torch.Tensor]:
-        return {k: getattr(self, k) for k in ("phone_ids", "tone_ids", "language_ids", "text_lengths", "bert", "spec",
+        return {k: getattr(self, k) for k in ("phone_ids", "tone_ids", "language_ids", "text_lengths", "text_features", "spec",
                                               "spec_lengths", "speaker_ids")}
 
 
@@ -41,10 +41,10 @@ def random_batch(config: Config, symbols: SymbolTable, batch: int, text_len: int
     phone_ids[:, ::2] = 0  # interleaved blanks
     tone_ids = torch.randint(0, symbols.n_tones, (batch, text_len), generator=generator)
     language_ids = torch.randint(0, symbols.n_languages, (batch, text_len), generator=generator)
-    bert = torch.randn(batch, m.bert_channels, text_len, generator=generator)
+    text_features = torch.randn(batch, m.bert_channels, text_len, generator=generator)
     wav = 0.3 * torch.randn(batch, 1, spec_len * d.hop_length, generator=generator)
     from melo.audio import spectrogram
 
     spec = spectrogram(wav.squeeze(1), d.filter_length, d.hop_length, d.win_length)[:, :, :spec_len]
     speaker_ids = torch.randint(0, d.n_speakers, (batch,), generator=generator)
-    return ModelBatch(phone_ids, tone_ids, language_ids, text_lengths, bert, spec, spec_lengths, speaker_ids, wav)
+    return ModelBatch(phone_ids, tone_ids, language_ids, text_lengths, text_features, spec, spec_lengths, speaker_ids, wav)

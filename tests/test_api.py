@@ -17,15 +17,9 @@ import soundfile as sf
 import torch
 
 from melo.api import TTS, SynthesisError, resolve_device
+from sample_texts import SAMPLE_TEXTS as TEXTS
 
 REPO = Path(__file__).resolve().parent.parent
-TEXTS = {
-    "KR": "안녕하세요. 반갑습니다.",
-    "EN": "Hello, how are you?",
-    "ZH": "你好，今天天气很好。",
-    "JP": "東京に行きました。",
-    "mixed": "오늘 meeting은 3시에 시작해요. 我今天很忙, but I will call you.",
-}
 
 
 @pytest.fixture(scope="module")

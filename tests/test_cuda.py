@@ -77,7 +77,7 @@ def test_training_step_runs_without_host_sync(device: torch.device, precision: s
     with no_host_sync():
         result = train_step(gen, d, opts, inputs, wav, config, 1, **kwargs)
     assert bool(torch.isfinite(result.generator_total)) and bool(torch.isfinite(result.discriminator))
-    assert result.output.m_p.dtype == torch.float32  # the KL's inputs stay fp32 under autocast
+    assert result.output.prior_mean.dtype == torch.float32  # the KL's inputs stay fp32 under autocast
 
 
 def test_native_bf16_detection_matches_pytorchs_without_emulation(device: torch.device) -> None:

@@ -37,7 +37,7 @@ def test_getitem_reads_only_caches(prepared: P.PreparedData, monkeypatch: pytest
         item = ds[i]
         n = item.phone_ids.shape[0]
         assert item.tone_ids.shape == item.language_ids.shape == (n,)
-        assert item.bert.shape[1] == n and item.bert.dtype == torch.float32
+        assert item.text_features.shape[1] == n and item.text_features.dtype == torch.float32
         assert item.spec.shape[0] == prepared.config.data.spec_channels
         assert item.wav.shape[0] == item.spec.shape[1] * hop
         assert ds.lengths[i] == item.spec.shape[1]
@@ -53,7 +53,7 @@ def test_collate_shapes_and_zero_padding(prepared: P.PreparedData) -> None:
     t_spec = max(it.spec.shape[1] for it in items)
     hop = prepared.config.data.hop_length
     assert batch.phone_ids.shape == batch.tone_ids.shape == batch.language_ids.shape == (b, t_text)
-    assert batch.bert.shape == (b, items[0].bert.shape[0], t_text)
+    assert batch.text_features.shape == (b, items[0].text_features.shape[0], t_text)
     assert batch.spec.shape == (b, prepared.config.data.spec_channels, t_spec)
     assert batch.wav.shape == (b, 1, t_spec * hop)
     assert torch.equal(batch.wav_lengths, batch.spec_lengths * hop)
@@ -64,7 +64,7 @@ def test_collate_shapes_and_zero_padding(prepared: P.PreparedData) -> None:
         assert int(batch.text_lengths[i]) == n and int(batch.spec_lengths[i]) == f
         assert torch.equal(batch.phone_ids[i, :n], it.phone_ids)
         assert int(batch.phone_ids[i, n:].abs().sum()) == 0
-        assert float(batch.bert[i, :, n:].abs().sum()) == 0.0
+        assert float(batch.text_features[i, :, n:].abs().sum()) == 0.0
         assert float(batch.spec[i, :, f:].abs().sum()) == 0.0
         assert float(batch.wav[i, 0, f * hop :].abs().sum()) == 0.0
     assert batch.keys == [it.key for it in items]
@@ -126,7 +126,7 @@ def test_demo_corpus_preprocesses_cleanly(demo_corpus_dir: Path, tiny_encoder_di
     ds = TextAudioDataset(prepared.train_manifest)
     sampler = DistributedBucketSampler(ds.lengths, batch_size=cfg.train.batch_size, seed=cfg.train.seed)
     batch = collate([ds[i] for i in next(iter(sampler))])
-    assert batch.bert.shape[1] == hidden and batch.spec.shape[1] == cfg.data.spec_channels
+    assert batch.text_features.shape[1] == hidden and batch.spec.shape[1] == cfg.data.spec_channels
     assert torch.equal(batch.wav_lengths, batch.spec_lengths * cfg.data.hop_length)
     spoken = set()
     for i in range(len(ds)):

@@ -64,7 +64,7 @@ def test_base_voice_loads_every_tensor_into_the_demo_networks(tmp_path: Path) ->
         assert report.count("dropped") == 0, report.text()
     g = reports[0]
     # only the speaker table is resized: the demo corpus adds chen and dara to the base's alice and bruno
-    assert [o.name for o in g.outcomes if o.kind == "resized"] == ["emb_g.weight"]
+    assert [o.name for o in g.outcomes if o.kind == "resized"] == ["speaker_embedding.weight"]
     assert g.fraction > 0.9999
     changed = [k for k, v in generator.state_dict().items() if not torch.equal(v, before[k])]
     assert len(changed) > 0.95 * len(before)

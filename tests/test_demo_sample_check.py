@@ -6,7 +6,6 @@ espeak-ng's own reading of each demo sentence must be identified (rank 1, MCD 0,
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import numpy as np
 import pytest
 
 from melo.demo.__main__ import CANDIDATES_PER_LANGUAGE, DEMO_SENTENCES, SPEAKER
-from melo.demo.corpus import SAMPLE_RATE, SPEAKERS, espeak_text, speak
+from melo.demo.corpus import SAMPLE_RATE, SPEAKERS, espeak_executable, espeak_text, speak
 from melo.demo.sample_check import check_sentences, format_checks
 from melo.demo.sentences import LANGUAGES, held_out_sentences
 
@@ -23,7 +22,7 @@ CANDIDATES = {lang: held_out_sentences(lang, CANDIDATES_PER_LANGUAGE) for lang i
 
 
 def _readings(sentences) -> list[np.ndarray]:
-    exe = shutil.which("espeak-ng")
+    exe = espeak_executable()
     with tempfile.TemporaryDirectory() as tmp:
         return [speak(exe, s.language, espeak_text(s.language, s.text, s.reading), VOICE, Path(tmp)) for s in sentences]
 

@@ -18,17 +18,15 @@ import numpy as np
 import pytest
 import torch
 
+from sample_texts import SAMPLE_TEXTS
+
 REPO = Path(__file__).resolve().parent.parent
 SPEAKERS = {"alice": 0, "bruno": 1}
 WAVEFORM_TOLERANCE = 1e-4
 """Largest |difference| allowed between the fp32 graphs' audio and PyTorch's (audio in [-1, 1]; the tiny model's
 peak is ~0.15). Measured: ~1e-7 (float rounding)."""
 TEXTS = {
-    "KR": "안녕하세요. 반갑습니다.",
-    "EN": "Hello, how are you?",
-    "ZH": "你好，今天天气很好。",
-    "JP": "東京に行きました。",
-    "mixed": "오늘 meeting은 3시에 시작해요. 我今天很忙, but I will call you.",
+    **SAMPLE_TEXTS,
     # one sentence of ~190 stand-in tokens: past its 126 content tokens, so it is encoded in two windows
     "long EN": ", ".join(["the quick brown fox jumps over the lazy dog near the river bank"] * 12) + ".",
 }
@@ -174,6 +172,20 @@ def test_runtime_has_the_api_shape_of_tts(onnx_tts, torch_tts) -> None:
         onnx_tts.synthesize("Hello.", speaker_id=5)
     with pytest.raises(SynthesisError, match="text is empty"):
         onnx_tts.synthesize("   ")
+
+
+@pytest.mark.parametrize("arguments", [
+    dict(noise_scale=float("nan")), dict(speed=0), dict(speed="fast"), dict(sdp_ratio=1.5), dict(pause_seconds=-1.0),
+])
+def test_runtime_refuses_bad_numbers_with_the_message_tts_gives(onnx_tts, torch_tts, arguments) -> None:
+    from melo.onnx import SynthesisError
+
+    with pytest.raises(SynthesisError) as from_torch:
+        list(torch_tts.stream("Hello.", **arguments))
+    with pytest.raises(SynthesisError) as from_onnx:
+        list(onnx_tts.stream("Hello.", **arguments))
+    assert str(from_onnx.value) == str(from_torch.value)
+    assert next(iter(arguments)) in str(from_onnx.value)
 
 
 def test_runtime_imports_and_runs_without_torch(exported: tuple[Path, Path, str], tmp_path: Path) -> None:

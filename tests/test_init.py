@@ -55,7 +55,14 @@ def ours_from_melotts(key: str) -> str:
     key = key.replace(".spk_emb_linear.", ".spk_proj.")
     key = re.sub(r"(enc_p\.encoder|\.enc)\.norm_layers_([12])\.", r"\1.norm_\2.", key)
     key = re.sub(r"^flow\.flows\.(\d+)\.", lambda m: f"flow.flows.{int(m[1]) // 2}.", key)
+    key = re.sub(r"^(enc_p\.bert_proj|enc_p|emb_g|enc_q|dec|sdp|dp)\.", lambda m: MELOTTS_MODULES[m[1]] + ".", key)
     return key.replace("output_layer.0.", "output_layer.")
+
+
+MELOTTS_MODULES = {"enc_p.bert_proj": "text_encoder.feature_proj", "enc_p": "text_encoder", "emb_g": "speaker_embedding",
+                   "enc_q": "posterior_encoder", "dec": "decoder", "sdp": "stochastic_duration_predictor",
+                   "dp": "duration_predictor"}
+"""MeloTTS's top-level generator modules and ours."""
 
 
 def full_config(**train: Any) -> Config:
@@ -105,26 +112,26 @@ def test_melotts_voice_loads_every_tensor_by_name_with_weight_norm_in_both_forms
         mapped[ours_from_melotts(key)] = key
         _expect_equal_after_folding(ours, {ours_from_melotts(key): theirs[key]}, ours_from_melotts(key))
     assert len(mapped) == len(theirs) - 7  # every other MeloTTS tensor has a place here
-    assert set(ours) - set(mapped) == row_tables | {"enc_p.bert_proj.weight"}
-    assert torch.equal(ours["enc_p.bert_proj.weight"], torch.zeros(192, 1024, 1))  # the documented rule
+    assert set(ours) - set(mapped) == {ours_from_melotts(k) for k in row_tables | {"enc_p.bert_proj.weight"}}
+    assert torch.equal(ours["text_encoder.feature_proj.weight"], torch.zeros(192, 1024, 1))  # the documented rule
 
     # rows by name: symbols (MeloTTS spells EN lower case, JP ɴ/cl as N/q), tones, languages, speakers
-    emb, melo_emb = ours["enc_p.emb.weight"], theirs["enc_p.emb.weight"]
+    emb, melo_emb = ours["text_encoder.emb.weight"], theirs["enc_p.emb.weight"]
     melotts_row = {"_": 0, "AA": 21, "V": 14, "v": 104, "ᄀ": 160, "ᆼ": 206, "ɴ": 11, "cl": 84, "E": 37, "a": 19,
                    "…": 210, "SP": 217, "UNK": 218}
     for symbol, row in melotts_row.items():
         assert torch.equal(emb[DEFAULT_TABLE.symbol_id(symbol)], melo_emb[row]), symbol
     for symbol in ("ᆩ", "gw", "fy", "ueng", "ê"):  # MeloTTS has no such phone: the model's own row
-        assert torch.equal(emb[DEFAULT_TABLE.symbol_id(symbol)], before["enc_p.emb.weight"][DEFAULT_TABLE.symbol_id(symbol)])
-    tones = ours["enc_p.tone_emb.weight"]
+        assert torch.equal(emb[DEFAULT_TABLE.symbol_id(symbol)], before["text_encoder.emb.weight"][DEFAULT_TABLE.symbol_id(symbol)])
+    tones = ours["text_encoder.tone_emb.weight"]
     assert torch.equal(tones[DEFAULT_TABLE.tone_id("EN", 2)], theirs["enc_p.tone_emb.weight"][9])
     assert torch.equal(tones[DEFAULT_TABLE.tone_id("KR", 0)], theirs["enc_p.tone_emb.weight"][11])
-    assert torch.equal(tones[DEFAULT_TABLE.tone_id("JP", 1)], before["enc_p.tone_emb.weight"][DEFAULT_TABLE.tone_id("JP", 1)])
-    languages = ours["enc_p.language_emb.weight"]
+    assert torch.equal(tones[DEFAULT_TABLE.tone_id("JP", 1)], before["text_encoder.tone_emb.weight"][DEFAULT_TABLE.tone_id("JP", 1)])
+    languages = ours["text_encoder.language_emb.weight"]
     for lang, row in {"KR": 4, "EN": 2, "ZH": 0, "JP": 1}.items():
         assert torch.equal(languages[DEFAULT_TABLE.language_id(lang)], theirs["enc_p.language_emb.weight"][row])
-    assert torch.equal(ours["emb_g.weight"][0], theirs["emb_g.weight"][0])  # KR -> KR
-    assert torch.equal(ours["emb_g.weight"][1], before["emb_g.weight"][1])  # myvoice: fresh
+    assert torch.equal(ours["speaker_embedding.weight"][0], theirs["emb_g.weight"][0])  # KR -> KR
+    assert torch.equal(ours["speaker_embedding.weight"][1], before["speaker_embedding.weight"][1])  # myvoice: fresh
 
     # the report's counts
     fresh_symbols = sum(1 for s in DEFAULT_TABLE.symbols if s in ("ᆩ", "ᆪ", "ᆬ", "ᆭ", "ᆰ", "ᆱ", "ᆲ", "ᆳ", "ᆴ", "ᆵ",
@@ -153,8 +160,9 @@ def test_melotts_voice_loads_every_tensor_by_name_with_weight_norm_in_both_forms
     assert sum(".parametrizations." in k for k in loaded.state) == sum(k.endswith("_g") for k in source) * 2
     again = map_source(generator, loaded, table_row_names(DEFAULT_TABLE, config.data.spk2id))
     for key, value in again.state.items():
-        assert torch.equal(value, generator.state_dict()[key]) or key in ("enc_p.emb.weight", "emb_g.weight",
-                                                                            "enc_p.tone_emb.weight"), key
+        assert torch.equal(value, generator.state_dict()[key]) or key in ("text_encoder.emb.weight",
+                                                                            "speaker_embedding.weight",
+                                                                            "text_encoder.tone_emb.weight"), key
     assert again.report.copied == report.copied
 
 
@@ -187,7 +195,7 @@ def test_melotts_checkpoint_into_a_different_model_is_refused(tmp_path: Path) ->
     path = save_melotts(tmp_path, "checkpoint.pth", text_side, {"KR": 0})
     with pytest.raises(InitError, match="tensors of the generator differ in shape from") as error:
         initialise(config.replace(train={"init_from": str(path)}), generator, discriminators, DEFAULT_TABLE)
-    assert "enc_p.emb.weight: source (219, 192) vs model (207, 32)" in str(error.value)
+    assert "text_encoder.emb.weight: source (219, 192) vs model (207, 32)" in str(error.value)
     assert "set train.allow_shape_mismatch" in str(error.value)
     lenient = config.replace(train={"init_from": str(path), "allow_shape_mismatch": True})
     with pytest.raises(InitError, match=r"only 0\.\d% of the generator's parameters came from .*init_min_fraction = 0.5"):
@@ -231,15 +239,15 @@ def test_our_checkpoint_into_more_speakers_and_a_grown_symbol_table(tmp_path: Pa
 
     state, old_state = new.state_dict(), old.state_dict()
     for name, row in spk2id.items():
-        expected = old_state["emb_g.weight"][TINY_SPEAKERS[name]] if name in TINY_SPEAKERS else fresh["emb_g.weight"][row]
-        assert torch.equal(state["emb_g.weight"][row], expected), name
+        expected = old_state["speaker_embedding.weight"][TINY_SPEAKERS[name]] if name in TINY_SPEAKERS else fresh["speaker_embedding.weight"][row]
+        assert torch.equal(state["speaker_embedding.weight"][row], expected), name
     for symbol in DEFAULT_TABLE.symbols:
         row = DEFAULT_TABLE.symbol_id(symbol)
-        expected = (old_state["enc_p.emb.weight"][old_table.symbol_id(symbol)] if symbol in old_table
-                    else fresh["enc_p.emb.weight"][row])
-        assert torch.equal(state["enc_p.emb.weight"][row], expected), symbol
+        expected = (old_state["text_encoder.emb.weight"][old_table.symbol_id(symbol)] if symbol in old_table
+                    else fresh["text_encoder.emb.weight"][row])
+        assert torch.equal(state["text_encoder.emb.weight"][row], expected), symbol
     for key, value in state.items():
-        if key not in ("emb_g.weight", "enc_p.emb.weight"):
+        if key not in ("speaker_embedding.weight", "text_encoder.emb.weight"):
             assert torch.equal(value, old_state[key]), key
     assert report.count("resized") == 2 and report.count("fresh") == 0 and report.count("dropped") == 0
     details = report.details()
@@ -257,7 +265,7 @@ def test_speaker_map_starts_a_new_speaker_from_a_named_one(tmp_path: Path) -> No
     new_config = tiny_config(spk2id={"me": 0}).replace(train={"init_from": str(path), "init_speaker_map": {"me": "chen"}})
     new, discriminators = build_generator(new_config, DEFAULT_TABLE), build_discriminators(new_config)
     initialise(new_config, new, discriminators, DEFAULT_TABLE)
-    assert torch.equal(new.emb_g.weight[0], old.emb_g.weight[2])
+    assert torch.equal(new.speaker_embedding.weight[0], old.speaker_embedding.weight[2])
     with pytest.raises(InitError, match=r"zed is not a speaker of .*its speakers: alice, bruno, chen, dara"):
         initialise(new_config.replace(train={"init_speaker_map": {"me": "zed"}}), new, discriminators, DEFAULT_TABLE)
     with pytest.raises(InitError, match=r"names you, not a speaker of this run \(its speakers: me\)"):
@@ -280,9 +288,9 @@ def test_fp16_generator_only_export_with_folded_weight_norm(tmp_path: Path) -> N
     ours = canonical(new.state_dict())
     assert any(k.endswith("original0") for k in new.state_dict())  # weight norm is live again
     for key, value in half.items():
-        if key != "emb_g.weight":
+        if key != "speaker_embedding.weight":
             torch.testing.assert_close(folded(ours[key]), value.float(), rtol=1e-3, atol=1e-6, msg=key)
-    assert report.count("fresh") == 0 and report.count("dropped") == 0 and report.count("resized") == 1  # emb_g
+    assert report.count("fresh") == 0 and report.count("dropped") == 0 and report.count("resized") == 1  # the speaker table
 
 
 def test_shape_mismatch_in_our_checkpoint_is_an_error_unless_allowed(tmp_path: Path) -> None:
@@ -291,7 +299,7 @@ def test_shape_mismatch_in_our_checkpoint_is_an_error_unless_allowed(tmp_path: P
     wider = load_config(REPO / "configs" / "tiny.json").replace(
         data={"spk2id": TINY_SPEAKERS}, model={"upsample_initial_channel": 64}, train={"init_from": str(path)})
     new, discriminators = build_generator(wider, DEFAULT_TABLE), build_discriminators(wider)
-    with pytest.raises(InitError, match=r"dec\.conv_pre\.weight: source \(32, 32, 7\) vs model \(64, 32, 7\)"):
+    with pytest.raises(InitError, match=r"decoder\.conv_pre\.weight: source \(32, 32, 7\) vs model \(64, 32, 7\)"):
         initialise(wider, new, discriminators, DEFAULT_TABLE)
     (report,) = initialise(wider.replace(train={"allow_shape_mismatch": True}), new, discriminators, DEFAULT_TABLE)
     assert report.count("fresh", "decoder") > 0 and report.count("fresh", "flow") == 0
@@ -380,8 +388,8 @@ def test_freeze_groups_turns_off_gradients_of_exactly_those_groups() -> None:
     generator = build_generator(tiny_config(), DEFAULT_TABLE)
     frozen = freeze_groups(generator, ["decoder", "flow"])
     for name, param in generator.named_parameters():
-        assert param.requires_grad == (not name.startswith(("dec.", "flow."))), name
-    assert frozen["decoder"] == sum(p.numel() for p in generator.dec.parameters())
+        assert param.requires_grad == (not name.startswith(("decoder.", "flow."))), name
+    assert frozen["decoder"] == sum(p.numel() for p in generator.decoder.parameters())
     assert frozen["flow"] == sum(p.numel() for p in generator.flow.parameters())
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 MELO = Path(__file__).resolve().parents[1] / "melo"
 
 LAYERS = [
-    {"files", "precision", "path_kind"}, {"config"}, {"audio"}, {"text"}, {"synthesis_input"}, {"features"}, {"onnx"},
-    {"data"}, {"model"}, {"runtime"}, {"checksum", "checkpoint"}, {"init"}, {"api", "synthesis_args"},
+    {"files", "precision", "path_kind"}, {"config"}, {"audio"}, {"text"}, {"synthesis_input", "synthesis_args"}, {"features"}, {"onnx"},
+    {"data"}, {"model"}, {"runtime"}, {"checksum", "checkpoint"}, {"init"}, {"api"},
     {"monitor", "distributed", "testing"}, {"eval"}, {"train"}, {"finetune", "preprocess", "infer", "serve", "demo", "export"},
 ]
 """Lowest first: a package may import those in its own or an earlier layer only."""

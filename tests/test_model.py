@@ -46,9 +46,9 @@ def test_forward_shapes(config):
     assert out.ids_slice.shape == (B,) and out.ids_slice.dtype == torch.long
     assert bool(((out.ids_slice + seg // config.data.hop_length) <= torch.clamp_min(b.spec_lengths, seg // 512)).all())
     assert out.x_mask.shape == (B, 1, T_TEXT) and out.z_mask.shape == (B, 1, T_SPEC)
-    for t in (out.z, out.z_p, out.m_p, out.logs_p, out.m_q, out.logs_q):
+    for t in (out.z, out.z_p, out.prior_mean, out.prior_log_scale, out.posterior_mean, out.posterior_log_scale):
         assert t.shape == (B, c, T_SPEC)
-    assert out.m_p.dtype == torch.float32 and out.logs_p.dtype == torch.float32
+    assert out.prior_mean.dtype == torch.float32 and out.prior_log_scale.dtype == torch.float32
     assert out.duration_loss_dp.shape == () and out.duration_loss_sdp.shape == ()
     assert out.attention.shape == (B, 1, T_SPEC, T_TEXT)
     # the hard alignment gives each valid frame exactly one text position, and none to padding
@@ -93,7 +93,7 @@ def test_infer_max_len_caps_the_decoded_frames(config):
     gen, _ = build(config)
     gen.eval()
     b = batch(config)
-    out = gen.infer(b.phone_ids, b.tone_ids, b.language_ids, b.bert, b.speaker_ids, b.text_lengths, max_len=7)
+    out = gen.infer(b.phone_ids, b.tone_ids, b.language_ids, b.text_features, b.speaker_ids, b.text_lengths, max_len=7)
     assert out.audio.shape[-1] == 7 * config.data.hop_length
     assert int(out.audio_lengths.max()) <= 7 * config.data.hop_length
 
@@ -102,9 +102,9 @@ def test_infer_length_follows_length_scale(config):
     gen, _ = build(config)
     gen.eval()
     with torch.no_grad():
-        gen.dp.proj.bias.fill_(math.log(20.0))  # ~20 frames per position so rounding up is a small effect
+        gen.duration_predictor.proj.bias.fill_(math.log(20.0))  # ~20 frames per position so rounding up is a small effect
     b = random_batch(config, DEFAULT_TABLE, 2, 15, T_SPEC, torch.Generator().manual_seed(0), ragged=False)
-    args = (b.phone_ids, b.tone_ids, b.language_ids, b.bert, b.speaker_ids, b.text_lengths)
+    args = (b.phone_ids, b.tone_ids, b.language_ids, b.text_features, b.speaker_ids, b.text_lengths)
     one = gen.infer(*args, sdp_ratio=0.0, length_scale=1.0)
     two = gen.infer(*args, sdp_ratio=0.0, length_scale=2.0)
     ratio = two.audio_lengths.float() / one.audio_lengths.float()
@@ -148,7 +148,7 @@ def test_training_step_is_finite_and_reaches_every_parameter(config):
 def test_training_step_changes_the_weights_it_trains(config):
     gen, discs = build(config)
     opts = make_optimizers(gen, discs, config)
-    watched = [gen.dec.conv_pre.weight, gen.enc_p.bert_proj.weight, gen.emb_g.weight,
+    watched = [gen.decoder.conv_pre.weight, gen.text_encoder.feature_proj.weight, gen.speaker_embedding.weight,
                discs.mpd.discriminators[0].convs[0].parametrizations.weight.original1, discs.duration.conv_1.weight]
     before = [p.detach().clone() for p in watched]
     b = batch(config)
@@ -163,12 +163,12 @@ def test_bf16_autocast_training_forward_is_finite(config):
     b = batch(config)
     result = train_step(gen, discs, opts, b.generator_inputs(), b.wav, config, 0, autocast_dtype=torch.bfloat16)
     assert bool(torch.isfinite(result.generator_total)) and bool(torch.isfinite(result.discriminator))
-    assert result.output.m_p.dtype == torch.float32  # KL inputs stay fp32
+    assert result.output.prior_mean.dtype == torch.float32  # KL inputs stay fp32
 
 
 def _infer(gen, b, **kw):
     torch.manual_seed(123)
-    return gen.infer(b.phone_ids, b.tone_ids, b.language_ids, b.bert, b.speaker_ids, b.text_lengths, **kw)
+    return gen.infer(b.phone_ids, b.tone_ids, b.language_ids, b.text_features, b.speaker_ids, b.text_lengths, **kw)
 
 
 def test_folding_weight_norm_leaves_outputs_unchanged(config):
@@ -217,7 +217,7 @@ def test_config_switches_build_and_train(config, changes):
     gen, discs = build(variant)
     assert (discs.duration is None) == (not variant.model.use_duration_discriminator)
     if variant.model.use_mel_posterior_encoder:
-        assert gen.enc_q.pre.in_channels == variant.data.n_mel_channels
+        assert gen.posterior_encoder.pre.in_channels == variant.data.n_mel_channels
     opts = make_optimizers(gen, discs, variant)
     b = batch(variant)
     inputs = b.generator_inputs()

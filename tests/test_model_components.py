@@ -11,29 +11,7 @@ from melo.model.alignment import maximum_path
 from melo.model.attention import absolute_to_relative, relative_to_absolute
 from melo.model.commons import duration_path, slice_segments
 from melo.model.splines import rational_quadratic_spline
-
-
-def reference_maximum_path(scores: np.ndarray, spec_lengths: list[int], text_lengths: list[int]) -> np.ndarray:
-    """The classic VITS double loop, item by item, in float32 (in place on a copy of the scores)."""
-    neg = np.float32(-1e9)
-    value = scores.astype(np.float32).copy()
-    path = np.zeros(scores.shape, dtype=np.float32)
-    for b in range(scores.shape[0]):
-        v, t_y, t_x = value[b], spec_lengths[b], text_lengths[b]
-        for y in range(t_y):
-            for x in range(max(0, t_x + y - t_y), min(t_x, y + 1)):
-                stay = neg if x == y else v[y - 1, x]
-                if x == 0:
-                    advance = np.float32(0.0) if y == 0 else neg
-                else:
-                    advance = v[y - 1, x - 1]
-                v[y, x] = v[y, x] + max(advance, stay)
-        index = t_x - 1
-        for y in range(t_y - 1, -1, -1):
-            path[b, y, index] = 1
-            if index != 0 and (index == y or v[y - 1, index] < v[y - 1, index - 1]):
-                index -= 1
-    return path
+from melo.testing.reference_alignment import reference_maximum_path
 
 
 @pytest.mark.parametrize("seed", range(6))

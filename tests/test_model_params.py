@@ -16,4 +16,4 @@ def test_full_model_parameter_counts_match_meloTTS_up_to_the_documented_differen
     assert (c["inference"] + script.JA_BERT_PROJ) / 1e6 == pytest.approx(melo["inference"], abs=0.06)
     assert c["mpd"] / 1e6 == pytest.approx(melo["mpd"], abs=0.005)
     assert (c["duration"] + script.DEAD_DUR_COND) / 1e6 == pytest.approx(melo["duration"], abs=0.005)
-    assert c["generator"] - c["inference"] == c["generator.enc_q"]
+    assert c["generator"] - c["inference"] == c["generator.posterior_encoder"]

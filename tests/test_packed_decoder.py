@@ -75,7 +75,7 @@ def test_packed_decoder_refuses_live_weight_norm():
     config = load_config("configs/tiny.json")
     gen = build_generator(config, DEFAULT_TABLE)
     with pytest.raises(ValueError, match="fold weight norm"):
-        PackedDecoder(gen.dec, torch.float32)
+        PackedDecoder(gen.decoder, torch.float32)
 
 
 def test_prepared_model_decodes_with_the_packed_decoder_and_matches_the_module():
@@ -83,7 +83,7 @@ def test_prepared_model_decodes_with_the_packed_decoder_and_matches_the_module()
     torch.manual_seed(0)
     gen = build_generator(config, DEFAULT_TABLE).eval()
     b = random_batch(config, DEFAULT_TABLE, 2, 21, 30, torch.Generator().manual_seed(0))
-    args = (b.phone_ids, b.tone_ids, b.language_ids, b.bert, b.speaker_ids, b.text_lengths)
+    args = (b.phone_ids, b.tone_ids, b.language_ids, b.text_features, b.speaker_ids, b.text_lengths)
     torch.manual_seed(5)
     with torch.no_grad():
         reference = gen.infer(*args)
@@ -96,7 +96,7 @@ def test_prepared_model_decodes_with_the_packed_decoder_and_matches_the_module()
     assert fast.decoder_seconds > 0
     assert rel_error(fast.audio, reference.audio) < 1e-4
     with torch.no_grad():  # the weights change (as a training step would): the packed copy is dropped
-        gen.dec.conv_pre.weight.mul_(1.5)
+        gen.decoder.conv_pre.weight.mul_(1.5)
     engine._check_weights()
     assert not engine._packed_decoders
 
@@ -108,10 +108,10 @@ def test_packed_copy_is_rebuilt_after_loading_new_weights():
     gen = engine.model
     z, g = torch.randn(1, config.model.inter_channels, 9), torch.randn(1, config.model.gin_channels, 1)
     first = engine.decode(z, g)
-    state = {k: v + 0.01 * torch.randn_like(v) if k.startswith("dec.") else v for k, v in gen.state_dict().items()}
+    state = {k: v + 0.01 * torch.randn_like(v) if k.startswith("decoder.") else v for k, v in gen.state_dict().items()}
     gen.load_state_dict(state)
     with torch.inference_mode():
-        expected = gen.dec(z, g=g)
+        expected = gen.decoder(z, g=g)
     second = engine.decode(z, g)
     assert not torch.allclose(first, second)
     assert rel_error(second, expected) < 1e-5
@@ -174,15 +174,15 @@ def test_unusual_upsampling_geometry_is_refused_and_the_model_falls_back_to_the_
     torch.manual_seed(0)
     gen = build_generator(config, DEFAULT_TABLE)
     # kernel 5 at rate 2 (padding 1): not HiFi-GAN's kernel - 2 * padding == stride (the config refuses it)
-    gen.dec = Generator(m.inter_channels, m.resblock, tuple(m.resblock_kernel_sizes),
+    gen.decoder = Generator(m.inter_channels, m.resblock, tuple(m.resblock_kernel_sizes),
                         tuple(tuple(d) for d in m.resblock_dilation_sizes), (2,) * len(m.upsample_rates),
                         m.upsample_initial_channel, (5,) * len(m.upsample_rates), m.gin_channels)
     engine = InferenceEngine(gen, "cpu", PrecisionPolicy())
     with pytest.raises(ValueError, match="polyphase"):
-        PackedDecoder(gen.dec, torch.float32)
+        PackedDecoder(gen.decoder, torch.float32)
     z, g = torch.randn(1, m.inter_channels, 9), torch.randn(1, m.gin_channels, 1)
     with torch.inference_mode():
-        expected = gen.dec(z, g=g)
+        expected = gen.decoder(z, g=g)
     assert torch.equal(engine.decode(z, g), expected)
     assert engine._packed_decoders == {torch.float32: None}
 
@@ -196,7 +196,7 @@ def test_frame_buckets_in_infer_change_nothing(monkeypatch):
     for coupling in gen.flow.flows:  # a fresh flow is the identity; make the masking matter
         torch.nn.init.normal_(coupling.post.weight, std=0.1)
     b = random_batch(config, DEFAULT_TABLE, 2, 21, 30, torch.Generator().manual_seed(1))  # ragged: 2 lengths
-    args = (b.phone_ids, b.tone_ids, b.language_ids, b.bert, b.speaker_ids, b.text_lengths)
+    args = (b.phone_ids, b.tone_ids, b.language_ids, b.text_features, b.speaker_ids, b.text_lengths)
     outs = {}
     for bucket in (1, 16):
         monkeypatch.setattr(engine_module, "FRAME_BUCKET", bucket)
@@ -220,10 +220,10 @@ def test_text_buckets_in_infer_change_nothing(monkeypatch):
     with torch.no_grad():  # fresh couplings and spline projections are the identity: make the masking matter
         for coupling in gen.flow.flows:
             coupling.post.weight.normal_(std=0.1)
-        for spline_coupling in gen.sdp.flows[1::2]:
+        for spline_coupling in gen.stochastic_duration_predictor.flows[1::2]:
             spline_coupling.proj.weight.normal_(std=0.1)
     b = random_batch(config, DEFAULT_TABLE, 2, 21, 30, torch.Generator().manual_seed(1))  # ragged: 2 lengths
-    args = (b.phone_ids, b.tone_ids, b.language_ids, b.bert, b.speaker_ids, b.text_lengths)
+    args = (b.phone_ids, b.tone_ids, b.language_ids, b.text_features, b.speaker_ids, b.text_lengths)
     assert b.phone_ids.shape[1] % 16 != 0  # the bucket will really pad
     outs = {}
     for bucket in (1, 16):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from melo.model.attention import EncoderShape
 from melo.model.commons import sequence_mask
 from melo.model.flow import TransformerCouplingBlock
 from melo.model.text_encoder import TextEncoder
@@ -18,9 +19,9 @@ HAS_BF16 = packed_flow_supported("cpu", torch.bfloat16)
 
 def small_flow(n_flows: int = 4, gin: int = 6, kernel: int = 5, seed: int = 0) -> TransformerCouplingBlock:
     torch.manual_seed(seed)
-    flow = TransformerCouplingBlock(channels=8, hidden_channels=16, filter_channels=32, n_heads=2, n_layers=3,
-                                    kernel_size=kernel, p_dropout=0.0, n_flows=n_flows, window=4, gin_channels=gin,
-                                    cond_layer=1).eval()
+    shape = EncoderShape(hidden_channels=16, filter_channels=32, n_heads=2, n_layers=3, kernel_size=kernel,
+                         p_dropout=0.0, window=4)
+    flow = TransformerCouplingBlock(channels=8, shape=shape, n_flows=n_flows, gin_channels=gin, cond_layer=1).eval()
     with torch.no_grad():  # a fresh flow is the identity (zero post convs): make every coupling act
         for p in flow.parameters():
             p.add_(torch.randn_like(p) * 0.2)
@@ -98,8 +99,9 @@ def test_even_feed_forward_kernel_is_refused():
 
 def small_text_encoder(gin: int = 6) -> TextEncoder:
     torch.manual_seed(2)
-    enc = TextEncoder(n_symbols=20, n_tones=5, n_languages=4, bert_channels=12, out_channels=8, hidden_channels=16,
-                      filter_channels=32, n_heads=2, n_layers=3, kernel_size=3, p_dropout=0.0, window=4,
+    shape = EncoderShape(hidden_channels=16, filter_channels=32, n_heads=2, n_layers=3, kernel_size=3, p_dropout=0.0,
+                         window=4)
+    enc = TextEncoder(n_symbols=20, n_tones=5, n_languages=4, feature_channels=12, out_channels=8, shape=shape,
                       gin_channels=gin, cond_layer=1).eval()
     with torch.no_grad():  # the fresh projection to the prior is zero: make every weight matter
         for p in enc.parameters():
@@ -111,9 +113,9 @@ def text_inputs(lengths: list[int], gin: int = 6, seed: int = 3):
     gen = torch.Generator().manual_seed(seed)
     b, t = len(lengths), max(lengths)
     ids = [torch.randint(0, n, (b, t), generator=gen) for n in (20, 5, 4)]
-    bert = torch.randn(b, 12, t, generator=gen)
+    text_features = torch.randn(b, 12, t, generator=gen)
     g = torch.randn(b, gin, 1, generator=gen) if gin else None
-    return (*ids, torch.tensor(lengths), bert), g
+    return (*ids, torch.tensor(lengths), text_features), g
 
 
 def assert_same_text_encoding(packed, reference, tolerance: float) -> float:

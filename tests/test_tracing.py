@@ -51,7 +51,7 @@ def _tiny_generator():
     for coupling in gen.flow.flows:  # a fresh flow is the identity
         torch.nn.init.normal_(coupling.post.weight, std=0.1)
     b = random_batch(config, DEFAULT_TABLE, 2, 21, 30, torch.Generator().manual_seed(2))
-    return gen, (b.phone_ids, b.tone_ids, b.language_ids, b.bert, b.speaker_ids, b.text_lengths)
+    return gen, (b.phone_ids, b.tone_ids, b.language_ids, b.text_features, b.speaker_ids, b.text_lengths)
 
 
 def _engine_and_eager(gen, flow_dtype=None, text_dtype=None):
@@ -84,8 +84,8 @@ def test_prepared_cpu_model_runs_the_traced_encoder_and_the_traced_flow_with_eag
     gen, args = _tiny_generator()
     engine, eager = _engine_and_eager(gen, flow_dtype)
     fast, reference = _infer_both(engine, eager, args)
-    assert engine._runners["enc_p"] is not None and engine._runners[f"flow:{flow_dtype}"] is not None
-    assert engine._runners["sdp"] is not None
+    assert engine._runners["text_encoder"] is not None and engine._runners[f"flow:{flow_dtype}"] is not None
+    assert engine._runners["duration_sampler"] is not None
     assert not isinstance(engine._runners[f"flow:{flow_dtype}"], engine_module.PackedFlow)
     assert torch.equal(fast.durations, reference.durations)
     assert torch.equal(fast.audio, reference.audio)
@@ -114,20 +114,20 @@ def test_prepared_cpu_model_samples_durations_through_a_checked_trace():
     engine = InferenceEngine(gen, "cpu", PrecisionPolicy())
     gen = engine.model
     with torch.no_grad():
-        for p in gen.sdp.parameters():  # a fresh predictor's spline projections are zero: make every op matter
+        for p in gen.stochastic_duration_predictor.parameters():  # a fresh predictor's spline projections are zero: make every op matter
             p.add_(torch.randn_like(p) * 0.1)
     sampler = engine.parts().sample_log_durations
     assert isinstance(sampler, torch.jit.ScriptModule)
     g = torch.Generator().manual_seed(3)
-    x = torch.randn(2, gen.enc_p.hidden_channels, 23, generator=g)
+    x = torch.randn(2, gen.text_encoder.hidden_channels, 23, generator=g)
     mask = (torch.arange(23) < torch.tensor([[23], [17]])).unsqueeze(1).float()
-    speaker = torch.randn(2, gen.emb_g.embedding_dim, 1, generator=g)
+    speaker = torch.randn(2, gen.speaker_embedding.embedding_dim, 1, generator=g)
     torch.manual_seed(5)
     with torch.inference_mode():
-        noise = gen.sdp.prior_noise(x, 0.8)
+        noise = gen.stochastic_duration_predictor.prior_noise(x, 0.8)
         traced = sampler(x * mask, mask, noise, speaker)
         torch.manual_seed(5)
-        sampled = gen.sdp.infer(x * mask, mask, g=speaker, noise_scale=0.8)  # eager, the same draw
+        sampled = gen.stochastic_duration_predictor.infer(x * mask, mask, g=speaker, noise_scale=0.8)  # eager, the same draw
     assert torch.equal(traced, sampled)
     assert traced.abs().max() > 0
 
@@ -140,12 +140,12 @@ def test_text_dtype_bf16_runs_the_packed_text_encoder_and_falls_back_to_the_exac
         engine, _ = _engine_and_eager(gen, text_dtype=torch.bfloat16)
         with torch.inference_mode():
             out = engine.infer(*args, noise_scale=0.5)
-        assert isinstance(engine._runners["enc_p:torch.bfloat16"], PackedTextEncoder)
+        assert isinstance(engine._runners["text_encoder:torch.bfloat16"], PackedTextEncoder)
         assert torch.isfinite(out.audio).all() and out.audio.abs().max() > 0
     monkeypatch.setattr(engine_module, "packed_flow_supported", lambda device, dtype: dtype == torch.float32)
     engine, eager = _engine_and_eager(gen, text_dtype=torch.bfloat16)  # no bf16 runner: the fp32 trace, exact
     outs = _infer_both(engine, eager, args)
-    assert engine._runners["enc_p:torch.bfloat16"] is None
+    assert engine._runners["text_encoder:torch.bfloat16"] is None
     assert torch.equal(outs[0].durations, outs[1].durations)  # the text encoder is the exact trace
     err = float(torch.linalg.vector_norm(outs[0].audio - outs[1].audio) / torch.linalg.vector_norm(outs[1].audio))
     assert err < 1e-5  # the packed fp32 flow: the same sums in another order
@@ -160,14 +160,14 @@ def test_warm_build_runs_the_text_side_per_text_bucket_and_warms_the_packed_flow
     monkeypatch.setattr(engine_module, "WARM_FRAMES", 32)
     flows, texts = [], []
     monkeypatch.setattr(PackedFlow, "warmup", lambda self, frames, bucket: flows.append((frames, bucket)))
-    real_dp = engine.model.dp.forward
+    real_forward = engine.model.duration_predictor.forward
 
-    def dp(x, mask, g=None):
+    def counting_forward(x, mask, g=None):
         texts.append((x.shape[-1], int(mask.sum())))
-        return real_dp(x, mask, g)
+        return real_forward(x, mask, g)
 
-    monkeypatch.setattr(engine.model.dp, "forward", dp)
+    monkeypatch.setattr(engine.model.duration_predictor, "forward", counting_forward)
     engine.build(warm=True)
     assert texts == [(8, 7), (16, 15), (24, 23)]  # every text bucket, one padded position each
     assert flows == [(32, engine_module.FRAME_BUCKET)]
-    assert engine._runners["sdp"] is not None and engine._runners["enc_p"] is not None
+    assert engine._runners["duration_sampler"] is not None and engine._runners["text_encoder"] is not None

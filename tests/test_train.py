@@ -23,6 +23,7 @@ import torch
 
 from melo import checkpoint as ck
 from melo import train as trainer
+from workspace_config import config_variant
 
 REPO = Path(__file__).resolve().parents[1]
 THREADS = 1
@@ -65,15 +66,6 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, demo_corpus_dir: Path, t
     config_path.write_text(json.dumps(raw, indent=2), encoding="utf-8")
     prepare(load_config(config_path), workers=1, progress=False)
     return root
-
-
-def _config(ws: Path, name: str, **train: Any) -> Path:
-    """A variant of the workspace config with ``train`` fields replaced."""
-    raw = json.loads((ws / "tiny.json").read_text(encoding="utf-8"))
-    raw["train"].update(train)
-    path = ws / f"{name}.json"
-    path.write_text(json.dumps(raw, indent=2), encoding="utf-8")
-    return path
 
 
 def _argv(ws: Path, name: str, config: Path | None = None, *extra: str) -> list[str]:
@@ -215,7 +207,7 @@ def _poison_step(monkeypatch: pytest.MonkeyPatch, poisoned_step: int) -> None:
 
 def test_nan_batch_is_skipped_and_training_continues(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _poison_step(monkeypatch, 2)
-    config = _config(workspace, "nan", eval_interval=1)
+    config = config_variant(workspace, "nan", train=dict(eval_interval=1))
     assert _train(workspace, "nan", "--max-steps", "3", config=config) == 0
     g1, g2, g3 = (_ckpt(workspace, "nan", "G", s)["generator"] for s in (1, 2, 3))
     d1, d2 = (_ckpt(workspace, "nan", "D", s)["discriminators"] for s in (1, 2))
@@ -244,7 +236,7 @@ def test_overflow_in_one_optimiser_k_times_in_a_row_stops_the_run(workspace: Pat
         return networks
 
     monkeypatch.setattr(melo.train.models, "build_networks", build_with_overflowing_discriminator)
-    config = _config(workspace, "overflow", max_consecutive_skips=3, eval_interval=1000)
+    config = config_variant(workspace, "overflow", train=dict(max_consecutive_skips=3, eval_interval=1000))
     assert _train(workspace, "overflow", "--max-steps", "10", config=config) == 2
     assert "updates of D (3 in a row) were skipped" in caplog.text
     log = next((workspace / "logs").glob("train_overflow_*.log")).read_text(encoding="utf-8")
@@ -254,7 +246,7 @@ def test_overflow_in_one_optimiser_k_times_in_a_row_stops_the_run(workspace: Pat
 
 def test_sigterm_to_the_process_group_of_a_two_worker_run_saves_a_checkpoint_that_resumes(workspace: Path) -> None:
     """As torchrun and Slurm deliver it: SIGTERM to the whole process group, DataLoader workers included."""
-    config = _config(workspace, "sigterm", eval_interval=1000)
+    config = config_variant(workspace, "sigterm", train=dict(eval_interval=1000))
     argv = _argv(workspace, "sigterm", config, "--max-steps", "500", "--workers", "2")
     proc = subprocess.Popen([sys.executable, "-m", "melo.train", *argv], cwd=REPO, env=PYTHON_ENV,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True)
@@ -280,7 +272,7 @@ def test_sigterm_to_the_process_group_of_a_two_worker_run_saves_a_checkpoint_tha
 def test_dry_run_steps_on_the_heaviest_batches_prints_peak_memory_and_leaves_nothing(
         workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
     budget = 1100  # frames per batch: at least the 12 s clip the tiny config's data.max_audio_seconds allows
-    config = _config(workspace, "dry", max_frames_per_batch=budget)
+    config = config_variant(workspace, "dry", train=dict(max_frames_per_batch=budget))
     lengths = _train_lengths(workspace)
     assert _train(workspace, "dry", "--dry-run", config=config) == 0
     out = capsys.readouterr().out
@@ -411,11 +403,11 @@ def test_pretrained_init_loads_matching_tensors_and_reports_mismatches(workspace
     config = workspace / "pretrained.json"
     config.write_text(json.dumps(raw), encoding="utf-8")
     assert _train(workspace, "pretrained", "--max-steps", "1", config=config) == 0
-    assert "emb_g.weight (4 rows by speaker name)" in caplog.text  # the speaker table grew: rows by name
+    assert "speaker_embedding.weight (4 rows by speaker name)" in caplog.text  # the speaker table grew: rows by name
     ref = _ckpt(workspace, uninterrupted, "G", 4)["generator"]
     trained = _ckpt(workspace, "pretrained", "G", 1)["generator"]
     # one AdamW step moves each weight by at most ~lr from the pretrained value
-    close = [k for k in ref if k != "emb_g.weight" and (trained[k].float() - ref[k].float()).abs().max() < 1e-3]
+    close = [k for k in ref if k != "speaker_embedding.weight" and (trained[k].float() - ref[k].float()).abs().max() < 1e-3]
     assert len(close) == len(ref) - 1
 
 
@@ -428,8 +420,8 @@ def test_init_from_our_checkpoint_with_two_more_speakers_and_a_grown_symbol_tabl
     latest = ck.load_checkpoint_file(workspace / "checkpoints" / uninterrupted / ck.LATEST_NAME)
     old_symbols = ("_", *reversed(DEFAULT_TABLE.symbols[1:-5]))
     old_table = SymbolTable(old_symbols, DEFAULT_TABLE.languages, dict(DEFAULT_TABLE.num_tones))
-    emb = latest["generator"]["enc_p.emb.weight"]
-    latest["generator"]["enc_p.emb.weight"] = emb[[DEFAULT_TABLE.symbol_id(s) for s in old_symbols]]
+    emb = latest["generator"]["text_encoder.emb.weight"]
+    latest["generator"]["text_encoder.emb.weight"] = emb[[DEFAULT_TABLE.symbol_id(s) for s in old_symbols]]
     latest["symbols"] = old_table.to_dict()
     base = workspace / "older_base"
     ck.save_latest(base, latest["step"], latest["generator"], latest["config"], latest["symbols"], latest["spk2id"])
@@ -457,10 +449,10 @@ def test_init_from_our_checkpoint_with_two_more_speakers_and_a_grown_symbol_tabl
     trained = _ckpt(workspace, "grown", "G", 1)["generator"]
     spk2id = json.loads((workspace / "checkpoints" / "grown" / "config.json").read_text(encoding="utf-8"))["data"]["spk2id"]
     for name, row in latest["spk2id"].items():  # one AdamW step moves a weight by about lr at most
-        moved = (trained["emb_g.weight"][spk2id[name]] - latest["generator"]["emb_g.weight"][row]).abs()
+        moved = (trained["speaker_embedding.weight"][spk2id[name]] - latest["generator"]["speaker_embedding.weight"][row]).abs()
         assert float(moved.max()) < 1e-3, name
     for symbol in ("ᄀ", "AA", "a", "ɴ"):
-        moved = trained["enc_p.emb.weight"][DEFAULT_TABLE.symbol_id(symbol)] - emb[DEFAULT_TABLE.symbol_id(symbol)]
+        moved = trained["text_encoder.emb.weight"][DEFAULT_TABLE.symbol_id(symbol)] - emb[DEFAULT_TABLE.symbol_id(symbol)]
         assert float(moved.abs().max()) < 1e-3, symbol
 
 
@@ -469,19 +461,21 @@ def test_freeze_keeps_groups_bit_identical_and_out_of_the_optimizer(workspace: P
     """From G_4.pth / D_4.pth (names from the run's config.json and symbols.json beside them), decoder and flow
     frozen: after two steps they are bit-identical to the source and the generator's optimizer never saw them."""
     folder = workspace / "checkpoints" / uninterrupted
-    config = _config(workspace, "frozen", init_from=str(folder / "G_4.pth"), init_from_D=str(folder / "D_4.pth"),
-                     freeze=["decoder", "flow"], eval_interval=1000)
+    config = config_variant(workspace, "frozen", train=dict(init_from=str(folder / "G_4.pth"),
+                                                            init_from_D=str(folder / "D_4.pth"),
+                                                            freeze=["decoder", "flow"], eval_interval=1000))
     assert _train(workspace, "frozen", "--max-steps", "2", config=config) == 0
     source, trained = _ckpt(workspace, uninterrupted, "G", 4)["generator"], _ckpt(workspace, "frozen", "G", 2)["generator"]
-    frozen = [k for k in source if k.startswith(("dec.", "flow."))]
+    frozen = [k for k in source if k.startswith(("decoder.", "flow."))]
     assert frozen and all(torch.equal(trained[k], source[k]) for k in frozen)
-    assert not torch.equal(trained["enc_p.encoder.attn_layers.0.conv_q.weight"],
-                           source["enc_p.encoder.attn_layers.0.conv_q.weight"])
+    assert not torch.equal(trained["text_encoder.encoder.attn_layers.0.conv_q.weight"],
+                           source["text_encoder.encoder.attn_layers.0.conv_q.weight"])
     optimizer = _ckpt(workspace, "frozen", "optimizer", 2)["training"]["optimizers"]["G"]
     assert len(optimizer["param_groups"][0]["params"]) == len(source) - len(frozen)
     assert len(optimizer["state"]) == len(source) - len(frozen)
 
-    thawed = _config(workspace, "thawed", init_from=str(folder / "G_4.pth"), freeze=["decoder"], eval_interval=1000)
+    thawed = config_variant(workspace, "thawed",
+                            train=dict(init_from=str(folder / "G_4.pth"), freeze=["decoder"], eval_interval=1000))
     assert _train(workspace, "frozen", "--resume", "--max-steps", "3", config=thawed) == 2
     assert 'cannot change:\n  train.freeze: ["decoder", "flow"] -> ["decoder"]' in caplog.text
 
@@ -491,7 +485,7 @@ def test_validation_mel_loss_falls(workspace: Path) -> None:
     is clearly below the untrained one at step 0. ``benchmarks/learning_curve.py`` runs the real curve."""
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-    config = _config(workspace, "learn", eval_interval=20, log_interval=10, learning_rate=1e-3)
+    config = config_variant(workspace, "learn", train=dict(eval_interval=20, log_interval=10, learning_rate=1e-3))
     assert _train(workspace, "learn", "--max-steps", "20", config=config) == 0
     events = EventAccumulator(str(workspace / "logs" / "learn"), size_guidance={"scalars": 0})
     events.Reload()

@@ -15,6 +15,7 @@ import torch
 
 from melo import checkpoint as ck
 from melo import train as trainer
+from workspace_config import config_variant
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -37,14 +38,6 @@ def workspace(tmp_path_factory: pytest.TempPathFactory, demo_corpus_dir: Path, t
     raw["train"].update(log_interval=1, eval_interval=2, num_workers=0, eval_utterances=3, best_metric="mcd_db")
     (root / "tiny.json").write_text(json.dumps(raw, indent=2), encoding="utf-8")
     return root
-
-
-def _config(ws: Path, name: str, **train: Any) -> Path:
-    raw = json.loads((ws / "tiny.json").read_text(encoding="utf-8"))
-    raw["train"].update(train)
-    path = ws / f"{name}.json"
-    path.write_text(json.dumps(raw, indent=2), encoding="utf-8")
-    return path
 
 
 def _train(ws: Path, name: str, config: Path, *extra: str) -> int:
@@ -112,7 +105,7 @@ def test_resume_keeps_the_best_so_far(workspace: Path, evaluated_run: str, monke
 
 
 def test_speech_evaluation_off_writes_no_best(workspace: Path) -> None:
-    config = _config(workspace, "off", eval_utterances=0, best_metric="val_mel_l1")
+    config = config_variant(workspace, "off", train=dict(eval_utterances=0, best_metric="val_mel_l1"))
     assert _train(workspace, "off", config, "--max-steps", "2") == 0
     scalars = _scalars(workspace / "logs" / "off")
     assert not [t for t in scalars if t.startswith("speech")]
@@ -124,7 +117,7 @@ def test_a_missing_evaluation_extra_stops_the_run_before_training(workspace: Pat
     from melo.eval import extras
 
     monkeypatch.setattr(extras, "_installed", lambda name: False)
-    config = _config(workspace, "extra", eval_metrics=["acoustic", "asr"])
+    config = config_variant(workspace, "extra", train=dict(eval_metrics=["acoustic", "asr"]))
     assert _train(workspace, "extra", config, "--max-steps", "2") == 2
     assert "train.eval_metrics" in caplog.text and "requirements-eval.txt" in caplog.text
     assert not (workspace / "checkpoints" / "extra" / "G_2.pth").exists()

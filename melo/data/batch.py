@@ -27,7 +27,7 @@ class Batch:
     tone_ids: torch.Tensor  # (B, T_text) long, global tone ids (per-language offsets applied)
     language_ids: torch.Tensor  # (B, T_text) long
     text_lengths: torch.Tensor  # (B,) long
-    bert: torch.Tensor  # (B, bert_channels, T_text) float32, one encoder vector per phone position
+    text_features: torch.Tensor  # (B, bert_channels, T_text) float32, one bge-m3 vector per phone position
     spec: torch.Tensor  # (B, spec_channels, T_spec) float32, linear magnitude
     spec_lengths: torch.Tensor  # (B,) long
     wav: torch.Tensor  # (B, 1, T_wav) float32 in [-1, 1]; T_wav == T_spec * hop_length

@@ -32,7 +32,7 @@ class Item:
     phone_ids: torch.Tensor  # (T_text,) long
     tone_ids: torch.Tensor  # (T_text,) long
     language_ids: torch.Tensor  # (T_text,) long
-    bert: torch.Tensor  # (bert_channels, T_text) float32
+    text_features: torch.Tensor  # (bert_channels, T_text) float32
     spec: torch.Tensor  # (spec_channels, T_spec) float32
     wav: torch.Tensor  # (T_spec * hop_length,) float32
     speaker_id: int
@@ -63,7 +63,7 @@ class TextAudioDataset(torch.utils.data.Dataset):
         try:
             text = json.loads(path.read_text(encoding="utf-8"))
             path = self.manifest.features_path(it)
-            bert = np.load(path)  # (H, T_text) fp16
+            text_features = np.load(path)  # (H, T_text) fp16
             path = self.manifest.audio_path(it)
             with np.load(path) as audio:
                 spec = audio["spec"]  # (F, T_spec) fp16
@@ -72,9 +72,9 @@ class TextAudioDataset(torch.utils.data.Dataset):
             raise RuntimeError(f"{it.key}: cache entry {path} is damaged ({type(e).__name__}: {e}); rerun "
                                f"python -m melo.preprocess, which checks the cache and recomputes it") from None
         phone_ids = torch.tensor(text["phone_ids"], dtype=torch.long)
-        if bert.shape[1] != phone_ids.shape[0] or spec.shape[1] * self.manifest.hop_length != wav.shape[0]:
+        if text_features.shape[1] != phone_ids.shape[0] or spec.shape[1] * self.manifest.hop_length != wav.shape[0]:
             raise RuntimeError(
-                f"{it.key}: cache entries disagree (phones {phone_ids.shape[0]}, features {bert.shape[1]}, "
+                f"{it.key}: cache entries disagree (phones {phone_ids.shape[0]}, features {text_features.shape[1]}, "
                 f"frames {spec.shape[1]}, samples {wav.shape[0]}); delete {self.manifest.cache_dir} and rerun melo.preprocess"
             )
         return Item(
@@ -82,7 +82,7 @@ class TextAudioDataset(torch.utils.data.Dataset):
             phone_ids=phone_ids,
             tone_ids=torch.tensor(text["tone_ids"], dtype=torch.long),
             language_ids=torch.tensor(text["language_ids"], dtype=torch.long),
-            bert=torch.from_numpy(bert.astype(np.float32)),
+            text_features=torch.from_numpy(text_features.astype(np.float32)),
             spec=torch.from_numpy(spec.astype(np.float32)),
             wav=torch.from_numpy(wav.astype(np.float32) / 32768.0),
             speaker_id=it.speaker_id,
@@ -100,7 +100,7 @@ def collate(items: list[Item]) -> Batch:
     phone_ids = torch.zeros(b, t_text, dtype=torch.long)
     tone_ids = torch.zeros(b, t_text, dtype=torch.long)
     language_ids = torch.zeros(b, t_text, dtype=torch.long)
-    bert = torch.zeros(b, items[0].bert.shape[0], t_text)
+    text_features = torch.zeros(b, items[0].text_features.shape[0], t_text)
     spec = torch.zeros(b, items[0].spec.shape[0], t_spec)
     wav = torch.zeros(b, 1, t_wav)
     text_lengths = torch.zeros(b, dtype=torch.long)
@@ -111,7 +111,7 @@ def collate(items: list[Item]) -> Batch:
         phone_ids[i, :n] = it.phone_ids
         tone_ids[i, :n] = it.tone_ids
         language_ids[i, :n] = it.language_ids
-        bert[i, :, :n] = it.bert
+        text_features[i, :, :n] = it.text_features
         spec[i, :, :f] = it.spec
         wav[i, 0, :s] = it.wav
         text_lengths[i], spec_lengths[i], wav_lengths[i] = n, f, s
@@ -120,7 +120,7 @@ def collate(items: list[Item]) -> Batch:
         tone_ids=tone_ids,
         language_ids=language_ids,
         text_lengths=text_lengths,
-        bert=bert,
+        text_features=text_features,
         spec=spec,
         spec_lengths=spec_lengths,
         wav=wav,

@@ -164,13 +164,19 @@ class CorpusInfo:
     seconds: float
 
 
+def espeak_executable(given: str | None = None) -> str:
+    """``given``, else espeak-ng found on PATH; a RuntimeError that says how to install it when there is none."""
+    exe = given or shutil.which("espeak-ng")
+    if exe is None:
+        raise RuntimeError("espeak-ng not found; install it (Debian/Ubuntu: apt-get install espeak-ng)")
+    return exe
+
+
 def build_corpus(out_dir: str | Path, speakers: int = 4, seed: int = 0, espeak: str | None = None) -> CorpusInfo:
     """Synthesise the corpus into ``out_dir`` (created; existing wavs of the same names are overwritten)."""
     if not 1 <= speakers <= len(SPEAKERS):
         raise ValueError(f"--speakers must be in 1..{len(SPEAKERS)}, got {speakers}")
-    exe = espeak or shutil.which("espeak-ng")
-    if exe is None:
-        raise RuntimeError("espeak-ng not found; install it (Debian/Ubuntu: apt-get install espeak-ng)")
+    exe = espeak_executable(espeak)
     out_dir = Path(out_dir)
     wav_dir = out_dir / "wavs"
     wav_dir.mkdir(parents=True, exist_ok=True)

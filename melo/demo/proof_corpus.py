@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import shutil
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from melo.demo.corpus import SAMPLE_RATE, SPEAKERS, Speaker, espeak_text, speak
+from melo.demo.corpus import SAMPLE_RATE, SPEAKERS, Speaker, espeak_executable, espeak_text, speak
 from melo.demo.sentences import LANGUAGES, Sentence, held_out_sentences, sentences
 
 __all__ = ["ProofCorpus", "build_proof_corpus", "main"]
@@ -59,9 +58,7 @@ def build_proof_corpus(out_dir: str | Path, per_language: int = 180, val_per_lan
                        espeak: str | None = None) -> ProofCorpus:
     if not 1 <= voices <= len(SPEAKERS):
         raise ValueError(f"voices must be in 1..{len(SPEAKERS)}, got {voices}")
-    exe = espeak or shutil.which("espeak-ng")
-    if exe is None:
-        raise RuntimeError("espeak-ng not found; install it (Debian/Ubuntu: apt-get install espeak-ng)")
+    exe = espeak_executable(espeak)
     out_dir = Path(out_dir)
     (out_dir / "wavs").mkdir(parents=True, exist_ok=True)
     cast = SPEAKERS[:voices]

@@ -9,14 +9,13 @@ table also gives the mel-cepstral distortion and the speech-duration ratio again
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from melo.demo.corpus import SAMPLE_RATE, Speaker, espeak_text, speak
+from melo.demo.corpus import SAMPLE_RATE, Speaker, espeak_executable, espeak_text, speak
 from melo.demo.sentences import Sentence
 
 __all__ = ["SentenceCheck", "check_sentences", "format_checks"]
@@ -40,9 +39,7 @@ def check_sentences(syntheses: list[np.ndarray], sample_rate: int, sentences: li
     from melo.eval.acoustic import analyse, compare
     from melo.eval.identification import ClosedSet
 
-    exe = shutil.which("espeak-ng")
-    if exe is None:
-        raise RuntimeError("espeak-ng not found; install it (Debian/Ubuntu: apt-get install espeak-ng)")
+    exe = espeak_executable()
     pool = [c for s in sentences for c in candidates[s.language]]
     pool = list({(c.language, c.text): c for c in pool}.values())
     with tempfile.TemporaryDirectory(prefix="melo-demo-check-") as tmp:

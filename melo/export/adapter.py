@@ -96,7 +96,7 @@ def traceable(module: nn.Module) -> nn.Module:
 class TextStage(nn.Module):
     """Text -> frames per position and the prior's statistics: ``infer`` up to the length regulation.
 
-    Inputs (one utterance): phone, tone and language ids (1, T) int64; bert (1, bert_channels, T); speaker id
+    Inputs (one utterance): phone, tone and language ids (1, T) int64; text_features (1, bert_channels, T); speaker id
     (1,) int64; ``sdp_noise`` (1, 2, T), the stochastic duration predictor's prior draw already times
     ``noise_scale_w``; ``sdp_ratio`` and ``length_scale``, scalars. Outputs: durations (1, 1, T) whole frames
     (float), prior means and log-scales (1, C, T), the speaker embedding (1, gin, 1).
@@ -104,19 +104,19 @@ class TextStage(nn.Module):
 
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
-        self.speaker_embedding = model.emb_g
-        self.text_encoder = traceable(model.enc_p)
-        self.stochastic_durations = traceable(model.sdp)
-        self.durations = traceable(model.dp)
+        self.speaker_embedding = model.speaker_embedding
+        self.text_encoder = traceable(model.text_encoder)
+        self.stochastic_durations = traceable(model.stochastic_duration_predictor)
+        self.durations = traceable(model.duration_predictor)
         self.speaker_conditioned_encoder = bool(model.cfg.use_spk_conditioned_encoder)
         self.eval()  # torch.onnx.export restores the mode it found: a stage left in training mode runs dropout
 
-    def forward(self, phone_ids: torch.Tensor, tone_ids: torch.Tensor, language_ids: torch.Tensor, bert: torch.Tensor,
+    def forward(self, phone_ids: torch.Tensor, tone_ids: torch.Tensor, language_ids: torch.Tensor, text_features: torch.Tensor,
                 speaker_id: torch.Tensor, sdp_noise: torch.Tensor, sdp_ratio: torch.Tensor,
                 length_scale: torch.Tensor) -> tuple[torch.Tensor, ...]:
         g = self.speaker_embedding(speaker_id).unsqueeze(-1)  # (1, gin, 1)
         text_lengths = torch.ones_like(phone_ids).sum(dim=1)  # (1,) = T: one unpadded utterance
-        enc = self.text_encoder(phone_ids, tone_ids, language_ids, text_lengths, bert,
+        enc = self.text_encoder(phone_ids, tone_ids, language_ids, text_lengths, text_features,
                                 g=g if self.speaker_conditioned_encoder else None)
         x, x_mask = enc.hidden, enc.x_mask
         # infer's blend: sdp_ratio * stochastic + (1 - sdp_ratio) * deterministic (both always run here; at a
@@ -135,7 +135,7 @@ class AudioStage(nn.Module):
     def __init__(self, model: nn.Module) -> None:
         super().__init__()
         self.flow = traceable(model.flow)
-        self.decoder = traceable(model.dec)
+        self.decoder = traceable(model.decoder)
         self.eval()
 
     def forward(self, durations: torch.Tensor, prior_mean: torch.Tensor, prior_log_scale: torch.Tensor,
@@ -174,15 +174,15 @@ class ReferenceOutput:
 
 
 def reference_synthesis(loaded: LoadedGenerator, phone_ids: torch.Tensor, tone_ids: torch.Tensor,
-                        language_ids: torch.Tensor, bert: torch.Tensor, speaker_id: int, *, seed: int,
+                        language_ids: torch.Tensor, text_features: torch.Tensor, speaker_id: int, *, seed: int,
                         sdp_ratio: float, noise_scale: float, noise_scale_w: float,
                         length_scale: float) -> ReferenceOutput:
     """PyTorch's own synthesis (``InferenceEngine.infer``: its CPU runners, in fp32, as ``TTS(precision="fp32")``)
-    on one utterance ((1, T) ids, (1, bert_channels, T) bert), and the noise it drew."""
+    on one utterance ((1, T) ids, (1, bert_channels, T) text_features), and the noise it drew."""
     loaded.engine.build()  # builds its checked traces now (they draw their own, seeded, inputs)
     with torch.inference_mode(), RecordedNoise() as noise:
         torch.manual_seed(seed)
-        out = loaded.engine.infer(phone_ids, tone_ids, language_ids, bert, torch.tensor([speaker_id]), noise_scale=noise_scale,
+        out = loaded.engine.infer(phone_ids, tone_ids, language_ids, text_features, torch.tensor([speaker_id]), noise_scale=noise_scale,
                           noise_scale_w=noise_scale_w, length_scale=length_scale, sdp_ratio=sdp_ratio)
     return ReferenceOutput(audio=out.audio[0, 0, : int(out.audio_lengths[0])].clone(), durations=out.durations[0].clone(),
                            draws=noise.draws)

@@ -61,10 +61,10 @@ def text_example(loaded: LoadedGenerator, positions: int = _EXAMPLE_POSITIONS,
     ids[:, ::2] = 0  # blanks between phones
     tones = torch.randint(0, symbols.n_tones, (1, positions), generator=generator)
     languages = torch.randint(0, symbols.n_languages, (1, positions), generator=generator)
-    bert = torch.randn(1, loaded.bert_channels, positions, generator=generator)
+    text_features = torch.randn(1, loaded.bert_channels, positions, generator=generator)
     speaker = torch.tensor([max(loaded.speakers.values(), default=0)])
     sdp_noise = torch.randn(1, 2, positions, generator=generator) * 0.8
-    return ids, tones, languages, bert, speaker, sdp_noise, torch.tensor(0.2), torch.tensor(1.0)
+    return ids, tones, languages, text_features, speaker, sdp_noise, torch.tensor(0.2), torch.tensor(1.0)
 
 
 def export_text_graph(loaded: LoadedGenerator, path: Path) -> Path:

@@ -71,12 +71,12 @@ def check_acoustic(loaded: LoadedGenerator, graphs: AcousticGraphs, *, lengths: 
     equal, errors, peak = [], [], 0.0
     speaker = max(loaded.speakers.values(), default=0)
     for n in lengths:
-        ids, tones, languages, bert, *_ = text_example(loaded, n, generator)
+        ids, tones, languages, text_features, *_ = text_example(loaded, n, generator)
         settings = dict(sdp_ratio=0.5, noise_scale=0.6, noise_scale_w=0.8, length_scale=1.0)
-        ref = reference_synthesis(loaded, ids, tones, languages, bert, speaker, seed=n, **settings)
+        ref = reference_synthesis(loaded, ids, tones, languages, text_features, speaker, seed=n, **settings)
         peak = max(peak, float(ref.audio.abs().max()))
         try:
-            out = graphs.infer(ids[0].numpy(), tones[0].numpy(), languages[0].numpy(), bert[0].numpy(), speaker,
+            out = graphs.infer(ids[0].numpy(), tones[0].numpy(), languages[0].numpy(), text_features[0].numpy(), speaker,
                                ReplayedNoise([d.numpy() for d in ref.draws]), **settings)
         except ValueError:  # the replayed frames' noise does not fit: the durations differ
             out = None

@@ -6,8 +6,10 @@ modules for initialisation.
 * :data:`ROW_TABLES`: the embedding tables whose rows are moved by name (symbols, tones, languages, speakers).
 * :data:`MELOTTS_KEYS`: how a MeloTTS state-dict key becomes ours, per network.
 
-When a module of :class:`melo.model.SynthesizerTrn` is renamed, update the right-hand names here (and only
-here); :func:`melo.init.weightnorm.canonical` handles both weight-norm forms, so no rule names them.
+When a module of :class:`melo.model.SynthesizerTrn` is renamed, update the right-hand names here and the
+earlier name in :mod:`melo.model.legacy_names` (MeloTTS's top-level names are our earlier ones, so its rules below
+end with that one translation); :func:`melo.init.weightnorm.canonical` handles both weight-norm forms, so no rule
+names them.
 """
 
 from __future__ import annotations
@@ -18,36 +20,39 @@ from dataclasses import dataclass
 from typing import Callable, Literal
 
 from melo.config import GeneratorGroup
+from melo.model.legacy_names import LEGACY_GENERATOR_PREFIXES, current_generator_key
 
 __all__ = ["DISCRIMINATOR_GROUPS", "GENERATOR_GROUPS", "KeyRule", "MELOTTS_KEYS", "Network", "ROW_TABLES", "RowKind",
-           "group_of", "map_key"]
+           "SPEAKER_TABLE", "SYMBOL_TABLE", "group_of", "map_key"]
 
 Network = Literal["generator", "discriminators", "duration_discriminator"]
 RowKind = Literal["symbols", "tones", "languages", "speakers"]
 
 GENERATOR_GROUPS: tuple[tuple[str, GeneratorGroup], ...] = (
     # (state-dict prefix, group); the first matching prefix wins
-    ("enc_p.emb.", "text_embeddings"),
-    ("enc_p.tone_emb.", "text_embeddings"),
-    ("enc_p.language_emb.", "text_embeddings"),
-    ("enc_p.bert_proj.", "text_embeddings"),
-    ("enc_p.", "text_encoder"),
-    ("sdp.", "duration_predictors"),
-    ("dp.", "duration_predictors"),
+    ("text_encoder.emb.", "text_embeddings"),
+    ("text_encoder.tone_emb.", "text_embeddings"),
+    ("text_encoder.language_emb.", "text_embeddings"),
+    ("text_encoder.feature_proj.", "text_embeddings"),
+    ("text_encoder.", "text_encoder"),
+    ("stochastic_duration_predictor.", "duration_predictors"),
+    ("duration_predictor.", "duration_predictors"),
     ("flow.", "flow"),
-    ("enc_q.", "posterior_encoder"),
-    ("dec.", "decoder"),
-    ("emb_g.", "speakers"),
+    ("posterior_encoder.", "posterior_encoder"),
+    ("decoder.", "decoder"),
+    ("speaker_embedding.", "speakers"),
 )
 DISCRIMINATOR_GROUPS: dict[Network, str] = {"discriminators": "discriminators",
                                             "duration_discriminator": "duration_discriminator"}
 """Each discriminator network is one group of its own."""
 
+SPEAKER_TABLE = "speaker_embedding.weight"
+SYMBOL_TABLE = "text_encoder.emb.weight"
 ROW_TABLES: dict[str, RowKind] = {
-    "enc_p.emb.weight": "symbols",
-    "enc_p.tone_emb.weight": "tones",
-    "enc_p.language_emb.weight": "languages",
-    "emb_g.weight": "speakers",
+    SYMBOL_TABLE: "symbols",
+    "text_encoder.tone_emb.weight": "tones",
+    "text_encoder.language_emb.weight": "languages",
+    SPEAKER_TABLE: "speakers",
 }
 """Generator tables whose rows are moved by name rather than by position."""
 
@@ -82,6 +87,9 @@ MELOTTS_KEYS: dict[Network, tuple[KeyRule, ...]] = {
         KeyRule(r"^flow\.flows\.(\d+)\.",
                 lambda m: f"flow.flows.{int(m[1]) // 2}." if int(m[1]) % 2 == 0 else None,
                 "an odd MeloTTS flow index is a Flip, which has no parameters"),
+        # last: MeloTTS's top-level module names (enc_p, emb_g, ...) are our earlier ones
+        KeyRule("^(" + "|".join(re.escape(earlier) for earlier, _ in LEGACY_GENERATOR_PREFIXES) + ")",
+                lambda m: current_generator_key(m[1])),
     ),
     "discriminators": (),  # same names; its (k, 1) Conv2d kernels load into our Conv1d as (k,)
     "duration_discriminator": (

@@ -28,9 +28,10 @@ import torch
 
 from melo import checkpoint as ckpt
 from melo.init.errors import InitError
-from melo.init.layout import Network
+from melo.init.layout import SPEAKER_TABLE, SYMBOL_TABLE, Network
 from melo.init.melotts import melotts_row_names
 from melo.init.rows import RowNames, table_row_names
+from melo.model.legacy_names import current_generator_key
 from melo.text.symbols import DEFAULT_TABLE, SymbolTable
 
 __all__ = ["Source", "read_discriminators", "read_duration_discriminator", "read_generator", "resolve_file"]
@@ -140,7 +141,7 @@ def _our_generator(origin: str, path: Path, payload: dict[str, Any]) -> Source:
     symbols = payload.get("symbols") or _json_beside(path, "symbols.json")
     spk2id = payload.get("spk2id") or ((config or {}).get("data") or {}).get("spk2id")
     if symbols is None:
-        rows = source.state.get("enc_p.emb.weight")
+        rows = source.state.get(SYMBOL_TABLE)
         n = rows.shape[0] if rows is not None else DEFAULT_TABLE.n_symbols
         table = SymbolTable(DEFAULT_TABLE.symbols[:n], DEFAULT_TABLE.languages, dict(DEFAULT_TABLE.num_tones))
         source.notes.append(f"no symbol table in or beside {path.name}: read as the first {n} symbols of ours "
@@ -234,7 +235,7 @@ def _json_beside(path: Path, name: str) -> dict[str, Any] | None:
 
 def _name_speakers_by_id(source: Source) -> None:
     assert source.row_names is not None
-    table = source.state.get("emb_g.weight")
+    table = next((v for k, v in source.state.items() if current_generator_key(k) == SPEAKER_TABLE), None)
     speakers = {str(i): i for i in range(table.shape[0])} if table is not None else {}
     names = source.row_names
     source.row_names = RowNames(symbols=names.symbols, tones=names.tones, languages=names.languages, speakers=speakers)

@@ -3,6 +3,7 @@ post-LayerNorm blocks, optional speaker conditioning before one layer."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -13,6 +14,7 @@ from melo.model.commons import ChannelLayerNorm
 __all__ = [
     "ConvFeedForward",
     "Encoder",
+    "EncoderShape",
     "RelativeMultiHeadAttention",
     "absolute_to_relative",
     "relative_to_absolute",
@@ -94,23 +96,26 @@ class ConvFeedForward(nn.Module):
         return x * x_mask
 
 
+@dataclass(frozen=True)
+class EncoderShape:
+    """The size of an :class:`Encoder`: the text encoder's, and each flow coupling's."""
+
+    hidden_channels: int
+    filter_channels: int  # the feed-forward convolutions' width
+    n_heads: int
+    n_layers: int
+    kernel_size: int  # the feed-forward convolutions' kernel
+    p_dropout: float
+    window: int  # relative-position attention window
+
+
 class Encoder(nn.Module):
     """Post-LayerNorm transformer over (B, C, T). With ``gin_channels`` > 0 a projected speaker embedding
     is added to the hidden states before layer ``cond_layer`` (VITS2)."""
 
-    def __init__(
-        self,
-        hidden_channels: int,
-        filter_channels: int,
-        n_heads: int,
-        n_layers: int,
-        kernel_size: int,
-        p_dropout: float,
-        window: int,
-        gin_channels: int = 0,
-        cond_layer: int = 2,
-    ) -> None:
+    def __init__(self, shape: EncoderShape, gin_channels: int = 0, cond_layer: int = 2) -> None:
         super().__init__()
+        hidden_channels, n_layers, p_dropout = shape.hidden_channels, shape.n_layers, shape.p_dropout
         self.cond_layer = cond_layer if gin_channels > 0 else -1
         if gin_channels > 0:
             if not 0 <= cond_layer < n_layers:
@@ -118,11 +123,11 @@ class Encoder(nn.Module):
             self.spk_proj = nn.Linear(gin_channels, hidden_channels)
         self.drop = nn.Dropout(p_dropout)
         self.attn_layers = nn.ModuleList(
-            RelativeMultiHeadAttention(hidden_channels, n_heads, p_dropout, window) for _ in range(n_layers)
+            RelativeMultiHeadAttention(hidden_channels, shape.n_heads, p_dropout, shape.window) for _ in range(n_layers)
         )
         self.norm_1 = nn.ModuleList(ChannelLayerNorm(hidden_channels) for _ in range(n_layers))
         self.ffn_layers = nn.ModuleList(
-            ConvFeedForward(hidden_channels, filter_channels, kernel_size, p_dropout) for _ in range(n_layers)
+            ConvFeedForward(hidden_channels, shape.filter_channels, shape.kernel_size, p_dropout) for _ in range(n_layers)
         )
         self.norm_2 = nn.ModuleList(ChannelLayerNorm(hidden_channels) for _ in range(n_layers))
 

@@ -39,6 +39,17 @@ def _conv(c_in: int, c_out: int, kernel_size: int, stride: int, padding: int) ->
     return conv(c_in, c_out, kernel_size, stride, padding=padding)
 
 
+def _conv_stack(convs: nn.ModuleList, conv_post: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """``convs`` with leaky ReLUs, then ``conv_post``: the logits and every layer's output (the feature maps)."""
+    fmap = []
+    for conv in convs:
+        x = F.leaky_relu(conv(x), LRELU_SLOPE, inplace=True)  # conv backward does not need its output
+        fmap.append(x)
+    x = conv_post(x)
+    fmap.append(x)
+    return x, fmap
+
+
 class PeriodDiscriminator(nn.Module):
     def __init__(self, period: int, channels: tuple[int, ...], kernel_size: int = 5, stride: int = 3,
                  use_spectral_norm: bool = False) -> None:
@@ -61,12 +72,7 @@ class PeriodDiscriminator(nn.Module):
             x = F.pad(x, (0, self.period - t % self.period), mode="reflect")
         # (B, 1, T/p, p) -> (B*p, 1, T/p): the p interleaved sub-sequences as separate batch items
         x = x.view(b, c, -1, self.period).permute(0, 3, 1, 2).reshape(b * self.period, c, -1)
-        fmap = []
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), LRELU_SLOPE, inplace=True)  # conv backward does not need its output
-            fmap.append(x)
-        x = self.conv_post(x)
-        fmap.append(x)
+        x, fmap = _conv_stack(self.convs, self.conv_post, x)
         # back to MeloTTS's (B, 1, T', p) order before flattening, so logits line up position by position
         x = x.view(b, self.period, 1, -1).permute(0, 2, 3, 1).reshape(b, -1)
         return x, fmap
@@ -85,12 +91,7 @@ class ScaleDiscriminator(nn.Module):
         self.conv_post = norm(nn.Conv1d(c_in, 1, 3, 1, padding=1))
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        fmap = []
-        for conv in self.convs:
-            x = F.leaky_relu(conv(x), LRELU_SLOPE, inplace=True)  # conv backward does not need its output
-            fmap.append(x)
-        x = self.conv_post(x)
-        fmap.append(x)
+        x, fmap = _conv_stack(self.convs, self.conv_post, x)
         return torch.flatten(x, 1, -1), fmap
 
 

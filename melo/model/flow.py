@@ -7,20 +7,18 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from melo.model.attention import Encoder
+from melo.model.attention import Encoder, EncoderShape
 
 __all__ = ["TransformerCouplingBlock", "TransformerCouplingLayer"]
 
 
 class TransformerCouplingLayer(nn.Module):
-    def __init__(self, channels: int, hidden_channels: int, filter_channels: int, n_heads: int, n_layers: int,
-                 kernel_size: int, p_dropout: float, window: int, gin_channels: int = 0, cond_layer: int = 2) -> None:
+    def __init__(self, channels: int, shape: EncoderShape, gin_channels: int = 0, cond_layer: int = 2) -> None:
         super().__init__()
         self.half_channels = channels // 2
-        self.pre = nn.Conv1d(self.half_channels, hidden_channels, 1)
-        self.enc = Encoder(hidden_channels, filter_channels, n_heads, n_layers, kernel_size, p_dropout, window,
-                           gin_channels=gin_channels, cond_layer=cond_layer)
-        self.post = nn.Conv1d(hidden_channels, self.half_channels, 1)
+        self.pre = nn.Conv1d(self.half_channels, shape.hidden_channels, 1)
+        self.enc = Encoder(shape, gin_channels=gin_channels, cond_layer=cond_layer)
+        self.post = nn.Conv1d(shape.hidden_channels, self.half_channels, 1)
         self.post.weight.data.zero_()  # starts as the identity
         self.post.bias.data.zero_()
 
@@ -35,13 +33,11 @@ class TransformerCouplingLayer(nn.Module):
 class TransformerCouplingBlock(nn.Module):
     """``n_flows`` couplings with flips. ``forward`` maps posterior z -> z_p; ``reverse=True`` maps back."""
 
-    def __init__(self, channels: int, hidden_channels: int, filter_channels: int, n_heads: int, n_layers: int,
-                 kernel_size: int, p_dropout: float, n_flows: int, window: int, gin_channels: int = 0,
+    def __init__(self, channels: int, shape: EncoderShape, n_flows: int, gin_channels: int = 0,
                  cond_layer: int = 2) -> None:
         super().__init__()
         self.flows = nn.ModuleList(
-            TransformerCouplingLayer(channels, hidden_channels, filter_channels, n_heads, n_layers, kernel_size,
-                                     p_dropout, window, gin_channels=gin_channels, cond_layer=cond_layer)
+            TransformerCouplingLayer(channels, shape, gin_channels=gin_channels, cond_layer=cond_layer)
             for _ in range(n_flows)
         )
 

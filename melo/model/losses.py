@@ -61,13 +61,17 @@ def feature_matching_loss(real_features: list[list[torch.Tensor]], fake_features
     return loss * 2
 
 
-def kl_loss(z_p: torch.Tensor, logs_q: torch.Tensor, m_p: torch.Tensor, logs_p: torch.Tensor, z_mask: torch.Tensor) -> torch.Tensor:
+def kl_loss(z_p: torch.Tensor, posterior_log_scale: torch.Tensor, prior_mean: torch.Tensor,
+            prior_log_scale: torch.Tensor, z_mask: torch.Tensor) -> torch.Tensor:
     """KL(q || p) estimated at the posterior sample, per valid frame and channel-summed, as in VITS.
 
-    z_p, logs_q: (B, C, T_spec) flow output and posterior log-scales; m_p, logs_p: expanded prior; z_mask: (B, 1, T_spec).
+    z_p, posterior_log_scale: (B, C, T_spec) flow output and posterior log-scales; prior_mean, prior_log_scale: the
+    text prior expanded over frames; z_mask: (B, 1, T_spec).
     """
-    z_p, logs_q, m_p, logs_p, z_mask = (t.float() for t in (z_p, logs_q, m_p, logs_p, z_mask))
-    kl = logs_p - logs_q - 0.5 + 0.5 * (z_p - m_p) ** 2 * torch.exp(-2.0 * logs_p)
+    z_p, posterior_log_scale, prior_mean, prior_log_scale, z_mask = (
+        t.float() for t in (z_p, posterior_log_scale, prior_mean, prior_log_scale, z_mask))
+    kl = (prior_log_scale - posterior_log_scale - 0.5
+          + 0.5 * (z_p - prior_mean) ** 2 * torch.exp(-2.0 * prior_log_scale))
     return torch.sum(kl * z_mask) / torch.sum(z_mask)
 
 

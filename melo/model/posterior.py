@@ -1,4 +1,4 @@
-"""Posterior encoder: linear spectrogram -> WaveNet-style gated dilated conv stack -> z ~ N(m_q, exp(logs_q))."""
+"""Posterior encoder: linear spectrogram -> WaveNet-style gated dilated conv stack -> z ~ N(mean, exp(log_scale))."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import torch
@@ -19,6 +19,7 @@ from torch import nn
 
 from melo.config import ModelConfig
 from melo.model.alignment import maximum_path
+from melo.model.attention import EncoderShape
 from melo.model.commons import duration_path, rand_slice_segments, sequence_mask
 from melo.model.decoder import Generator
 from melo.model.duration import DurationPredictor, StochasticDurationPredictor
@@ -52,10 +53,10 @@ class GeneratorOutput:
     z_mask: torch.Tensor  # (B, 1, T_spec) float
     z: torch.Tensor  # (B, C, T_spec) posterior sample
     z_p: torch.Tensor  # (B, C, T_spec) flow(z)
-    m_p: torch.Tensor  # (B, C, T_spec) prior means expanded over frames (fp32)
-    logs_p: torch.Tensor  # (B, C, T_spec) prior log-scales expanded over frames (fp32)
-    m_q: torch.Tensor  # (B, C, T_spec) posterior means
-    logs_q: torch.Tensor  # (B, C, T_spec) posterior log-scales
+    prior_mean: torch.Tensor  # (B, C, T_spec) the text prior's means expanded over frames (fp32)
+    prior_log_scale: torch.Tensor  # (B, C, T_spec) the text prior's log-scales expanded over frames (fp32)
+    posterior_mean: torch.Tensor  # (B, C, T_spec) posterior means
+    posterior_log_scale: torch.Tensor  # (B, C, T_spec) posterior log-scales
     duration_loss_dp: torch.Tensor  # scalar: sum_b sum_t (logw - logw_aligned)^2 / sum(x_mask)
     duration_loss_sdp: torch.Tensor  # scalar: sum_b NLL_b / sum(x_mask)
     attention: torch.Tensor  # (B, 1, T_spec, T_text) hard alignment (for TensorBoard)
@@ -86,8 +87,8 @@ class InferenceParts:
     everywhere (attention, convolutions, durations, couplings), so padding changes nothing but the shapes the
     parts see. :func:`module_parts` gives the model's own modules, unpadded."""
 
-    text_encoder: Callable[..., TextEncoderOutput]  # (phone_ids, tone_ids, language_ids, lengths, bert, g=None)
-    sample_log_durations: Callable[..., torch.Tensor]  # (x, x_mask, noise, g) -> (B, 1, T_text), as sdp.sample
+    text_encoder: Callable[..., TextEncoderOutput]  # (phone_ids, tone_ids, language_ids, lengths, features, g=None)
+    sample_log_durations: Callable[..., torch.Tensor]  # (x, x_mask, noise, g) -> (B, 1, T_text), as stochastic_duration_predictor.sample
     reverse_flow: Callable[..., torch.Tensor]  # (z_p, y_mask, g) -> z, as flow(..., reverse=True)
     decoder: Callable[..., torch.Tensor]  # (z, g) -> (B, 1, T * hop) audio
     text_bucket: int = 1  # the text side runs over a multiple of this many positions
@@ -97,10 +98,11 @@ class InferenceParts:
 def module_parts(model: "SynthesizerTrn") -> InferenceParts:
     """The model's own modules as :class:`InferenceParts` (fp32, no padding)."""
     return InferenceParts(
-        text_encoder=model.enc_p,
-        sample_log_durations=lambda x, x_mask, noise, g: model.sdp.sample(x, x_mask, noise, g=g),
+        text_encoder=model.text_encoder,
+        sample_log_durations=lambda x, x_mask, noise, g: (
+            model.stochastic_duration_predictor.sample(x, x_mask, noise, g=g)),
         reverse_flow=lambda z, mask, g: model.flow(z, mask, g=g, reverse=True),
-        decoder=lambda z, g: model.dec(z, g=g),
+        decoder=lambda z, g: model.decoder(z, g=g),
     )
 
 
@@ -112,30 +114,30 @@ class SynthesizerTrn(nn.Module):
         self.segment_frames = segment_frames
         self.hop_length = hop_length
         gin = cfg.gin_channels
-        self.emb_g = nn.Embedding(n_speakers, gin)
-        self.enc_p = TextEncoder(
-            n_symbols, n_tones, n_languages, cfg.bert_channels, cfg.inter_channels, cfg.hidden_channels,
-            cfg.filter_channels, cfg.n_heads, cfg.n_layers, cfg.kernel_size, cfg.p_dropout, cfg.attention_window_size,
+        self.speaker_embedding = nn.Embedding(n_speakers, gin)
+        text_shape = EncoderShape(cfg.hidden_channels, cfg.filter_channels, cfg.n_heads, cfg.n_layers, cfg.kernel_size,
+                                  cfg.p_dropout, cfg.attention_window_size)
+        self.text_encoder = TextEncoder(
+            n_symbols, n_tones, n_languages, cfg.bert_channels, cfg.inter_channels, text_shape,
             gin_channels=gin if cfg.use_spk_conditioned_encoder else 0, cond_layer=cfg.speaker_cond_layer,
         )
-        self.dec = Generator(
+        self.decoder = Generator(
             cfg.inter_channels, cfg.resblock, cfg.resblock_kernel_sizes, cfg.resblock_dilation_sizes,
             cfg.upsample_rates, cfg.upsample_initial_channel, cfg.upsample_kernel_sizes, gin_channels=gin,
         )
-        self.enc_q = PosteriorEncoder(
+        self.posterior_encoder = PosteriorEncoder(
             spec_channels, cfg.inter_channels, cfg.hidden_channels, cfg.posterior_kernel_size,
             cfg.posterior_dilation_rate, cfg.posterior_n_layers, gin_channels=gin,
         )
         self.flow = TransformerCouplingBlock(
-            cfg.inter_channels, cfg.hidden_channels, cfg.filter_channels, cfg.n_heads, cfg.n_layers_trans_flow,
-            cfg.flow_kernel_size, cfg.p_dropout, cfg.n_flow_layer, cfg.attention_window_size, gin_channels=gin,
-            cond_layer=cfg.flow_speaker_cond_layer,
+            cfg.inter_channels, replace(text_shape, n_layers=cfg.n_layers_trans_flow, kernel_size=cfg.flow_kernel_size),
+            cfg.n_flow_layer, gin_channels=gin, cond_layer=cfg.flow_speaker_cond_layer,
         )
-        self.sdp = StochasticDurationPredictor(
+        self.stochastic_duration_predictor = StochasticDurationPredictor(
             cfg.hidden_channels, cfg.sdp_filter_channels, cfg.sdp_kernel_size, cfg.sdp_dropout, cfg.sdp_n_flows,
             gin_channels=gin, conv_layers=cfg.sdp_conv_layers, num_bins=cfg.sdp_num_bins, tail_bound=cfg.sdp_tail_bound,
         )
-        self.dp = DurationPredictor(
+        self.duration_predictor = DurationPredictor(
             cfg.hidden_channels, cfg.duration_predictor_filter_channels, cfg.duration_predictor_kernel_size,
             cfg.duration_predictor_dropout, gin_channels=gin,
         )
@@ -151,7 +153,7 @@ class SynthesizerTrn(nn.Module):
         tone_ids: torch.Tensor,  # (B, T_text) long
         language_ids: torch.Tensor,  # (B, T_text) long
         text_lengths: torch.Tensor,  # (B,)
-        bert: torch.Tensor,  # (B, bert_channels, T_text)
+        text_features: torch.Tensor,  # (B, bert_channels, T_text)
         spec: torch.Tensor,  # (B, spec_channels, T_spec)
         spec_lengths: torch.Tensor,  # (B,)
         speaker_ids: torch.Tensor,  # (B,) long
@@ -160,34 +162,35 @@ class SynthesizerTrn(nn.Module):
     ) -> GeneratorOutput:
         """One training forward. The alignment noise is ``mas_noise_scale`` if given, else the value at ``step``."""
         noise = self.mas_noise_scale(step) if mas_noise_scale is None else mas_noise_scale
-        g = self.emb_g(speaker_ids).unsqueeze(-1)  # (B, gin, 1)
-        enc = self.enc_p(phone_ids, tone_ids, language_ids, text_lengths, bert,
+        g = self.speaker_embedding(speaker_ids).unsqueeze(-1)  # (B, gin, 1)
+        enc = self.text_encoder(phone_ids, tone_ids, language_ids, text_lengths, text_features,
                          g=g if self.cfg.use_spk_conditioned_encoder else None)
         x, x_mask = enc.hidden, enc.x_mask
-        post = self.enc_q(spec, spec_lengths, g=g)
+        post = self.posterior_encoder(spec, spec_lengths, g=g)
         z_mask = post.mask
         z_p = self.flow(post.z, z_mask, g=g)
-        logw = self.dp(x, x_mask, g=g)  # (B, 1, T_text) predicted log-durations
+        logw = self.duration_predictor(x, x_mask, g=g)  # (B, 1, T_text) predicted log-durations
 
         with _fp32(x):
-            m_p, logs_p = enc.prior_mean.float(), enc.prior_log_scale.float()
-            attn = self._align(z_p.detach().float(), m_p.detach(), logs_p.detach(), x_mask, z_mask, noise)
+            prior_mean, prior_log_scale = enc.prior_mean.float(), enc.prior_log_scale.float()
+            attn = self._align(z_p.detach().float(), prior_mean.detach(), prior_log_scale.detach(), x_mask, z_mask,
+                               noise)
             w = attn.sum(2)  # (B, 1, T_text) frames per text position
             n_text = torch.sum(x_mask)
-            duration_loss_sdp = torch.sum(self.sdp(x, x_mask, w, g=g)) / n_text
+            duration_loss_sdp = torch.sum(self.stochastic_duration_predictor(x, x_mask, w, g=g)) / n_text
             logw_aligned = torch.log(w + 1e-6) * x_mask
             logw = logw.float()
             duration_loss_dp = torch.sum((logw - logw_aligned) ** 2) / n_text
             path = attn.squeeze(1)  # (B, T_spec, T_text)
-            m_p = torch.bmm(path, m_p.transpose(1, 2)).transpose(1, 2)  # (B, C, T_spec)
-            logs_p = torch.bmm(path, logs_p.transpose(1, 2)).transpose(1, 2)
+            prior_mean = torch.bmm(path, prior_mean.transpose(1, 2)).transpose(1, 2)  # (B, C, T_spec)
+            prior_log_scale = torch.bmm(path, prior_log_scale.transpose(1, 2)).transpose(1, 2)
 
         z_slice, ids_slice = rand_slice_segments(post.z, spec_lengths, self.segment_frames)
-        audio = self.dec(z_slice, g=g)
+        audio = self.decoder(z_slice, g=g)
         return GeneratorOutput(
-            audio=audio, ids_slice=ids_slice, x_mask=x_mask, z_mask=z_mask, z=post.z, z_p=z_p, m_p=m_p,
-            logs_p=logs_p, m_q=post.mean, logs_q=post.log_scale, duration_loss_dp=duration_loss_dp,
-            duration_loss_sdp=duration_loss_sdp, attention=attn,
+            audio=audio, ids_slice=ids_slice, x_mask=x_mask, z_mask=z_mask, z=post.z, z_p=z_p, prior_mean=prior_mean,
+            prior_log_scale=prior_log_scale, posterior_mean=post.mean, posterior_log_scale=post.log_scale,
+            duration_loss_dp=duration_loss_dp, duration_loss_sdp=duration_loss_sdp, attention=attn,
             duration_discriminator=DurationDiscriminatorInputs(
                 hidden=x.detach(), x_mask=x_mask, logw_aligned=logw_aligned.detach(), logw_predicted=logw,
                 speaker=g.detach(),
@@ -197,14 +200,16 @@ class SynthesizerTrn(nn.Module):
 
     @staticmethod
     @torch.no_grad()
-    def _align(z_p: torch.Tensor, m_p: torch.Tensor, logs_p: torch.Tensor, x_mask: torch.Tensor,
+    def _align(z_p: torch.Tensor, prior_mean: torch.Tensor, prior_log_scale: torch.Tensor, x_mask: torch.Tensor,
                z_mask: torch.Tensor, noise_scale: float) -> torch.Tensor:
-        """Hard alignment (B, 1, T_spec, T_text) maximising sum_j log N(z_p[:, j] | m_p[:, i], exp(logs_p[:, i]))."""
-        inv_var = torch.exp(-2 * logs_p)  # (B, C, T_text)
+        """Hard alignment (B, 1, T_spec, T_text) maximising
+        sum_j log N(z_p[:, j] | prior_mean[:, i], exp(prior_log_scale[:, i]))."""
+        inv_var = torch.exp(-2 * prior_log_scale)  # (B, C, T_text)
         # log N summed over channels, expanded: a per-text term + two matmuls (no (B, C, T_spec, T_text) tensor)
-        per_text = torch.sum(-0.5 * math.log(2 * math.pi) - logs_p - 0.5 * m_p.pow(2) * inv_var, dim=1, keepdim=True)
+        per_text = torch.sum(-0.5 * math.log(2 * math.pi) - prior_log_scale - 0.5 * prior_mean.pow(2) * inv_var,
+                             dim=1, keepdim=True)
         scores = torch.bmm(-0.5 * z_p.pow(2).transpose(1, 2), inv_var)  # (B, T_spec, T_text)
-        scores = scores + torch.bmm(z_p.transpose(1, 2), m_p * inv_var) + per_text
+        scores = scores + torch.bmm(z_p.transpose(1, 2), prior_mean * inv_var) + per_text
         if noise_scale > 0:
             scores = scores + torch.std(scores) * torch.randn_like(scores) * noise_scale
         mask = z_mask.transpose(1, 2) * x_mask  # (B, T_spec, T_text)
@@ -217,7 +222,7 @@ class SynthesizerTrn(nn.Module):
         phone_ids: torch.Tensor,  # (B, T_text) long
         tone_ids: torch.Tensor,  # (B, T_text) long
         language_ids: torch.Tensor,  # (B, T_text) long
-        bert: torch.Tensor,  # (B, bert_channels, T_text)
+        text_features: torch.Tensor,  # (B, bert_channels, T_text)
         speaker_ids: torch.Tensor,  # (B,) long
         text_lengths: torch.Tensor | None = None,  # (B,); None: every item is T_text long
         noise_scale: float = 0.667,
@@ -240,18 +245,19 @@ class SynthesizerTrn(nn.Module):
         n_text = phone_ids.shape[1]
         extra = -(-n_text // parts.text_bucket) * parts.text_bucket - n_text
         if extra:
-            phone_ids, tone_ids, language_ids, bert = (
-                nn.functional.pad(t, (0, extra)) for t in (phone_ids, tone_ids, language_ids, bert))
-        g = self.emb_g(speaker_ids).unsqueeze(-1)  # (B, gin, 1)
-        enc = parts.text_encoder(phone_ids, tone_ids, language_ids, text_lengths, bert,
+            phone_ids, tone_ids, language_ids, text_features = (
+                nn.functional.pad(t, (0, extra)) for t in (phone_ids, tone_ids, language_ids, text_features))
+        g = self.speaker_embedding(speaker_ids).unsqueeze(-1)  # (B, gin, 1)
+        enc = parts.text_encoder(phone_ids, tone_ids, language_ids, text_lengths, text_features,
                                  g=g if self.cfg.use_spk_conditioned_encoder else None)
         x, x_mask = enc.hidden, enc.x_mask
         logw = torch.zeros_like(x_mask)
         if sdp_ratio > 0:
-            noise = nn.functional.pad(self.sdp.prior_noise(x[:, :, :n_text], noise_scale_w), (0, extra))  # same draws
+            noise = self.stochastic_duration_predictor.prior_noise(x[:, :, :n_text], noise_scale_w)
+            noise = nn.functional.pad(noise, (0, extra))  # the same draws as without the padding
             logw = logw + sdp_ratio * parts.sample_log_durations(x, x_mask, noise, g)
         if sdp_ratio < 1:
-            logw = logw + (1 - sdp_ratio) * self.dp(x, x_mask, g=g).float()
+            logw = logw + (1 - sdp_ratio) * self.duration_predictor(x, x_mask, g=g).float()
         w_ceil = torch.ceil(torch.exp(logw) * x_mask * length_scale)
         y_lengths = torch.clamp_min(torch.sum(w_ceil, dim=[1, 2]), 1).long()
         frames = int(y_lengths.max())
@@ -259,10 +265,10 @@ class SynthesizerTrn(nn.Module):
         y_mask = sequence_mask(y_lengths, padded).unsqueeze(1).float()
         attn = duration_path(w_ceil, x_mask.unsqueeze(2) * y_mask.unsqueeze(-1))  # (B, 1, T_spec, T_text)
         path = attn.squeeze(1)
-        m_p = torch.bmm(path, enc.prior_mean.float().transpose(1, 2)).transpose(1, 2)  # (B, C, T_spec)
-        logs_p = torch.bmm(path, enc.prior_log_scale.float().transpose(1, 2)).transpose(1, 2)
-        noise = torch.randn_like(m_p[:, :, :frames])  # the same draws as without the padding
-        z_p = m_p + nn.functional.pad(noise, (0, padded - frames)) * torch.exp(logs_p) * noise_scale
+        prior_mean = torch.bmm(path, enc.prior_mean.float().transpose(1, 2)).transpose(1, 2)  # (B, C, T_spec)
+        prior_log_scale = torch.bmm(path, enc.prior_log_scale.float().transpose(1, 2)).transpose(1, 2)
+        noise = torch.randn_like(prior_mean[:, :, :frames])  # the same draws as without the padding
+        z_p = prior_mean + nn.functional.pad(noise, (0, padded - frames)) * torch.exp(prior_log_scale) * noise_scale
         z = parts.reverse_flow(z_p, y_mask, g).float()
         attn, y_mask = attn[:, :, :frames], y_mask[:, :, :frames]
         z = (z[:, :, :frames] * y_mask)[:, :, :max_len]

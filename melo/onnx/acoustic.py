@@ -76,10 +76,10 @@ class AcousticGraphs:
         self.audio = open_session(audio_graph, threads)
         self.latent_channels = latent_channels
 
-    def infer(self, phone_ids: np.ndarray, tone_ids: np.ndarray, language_ids: np.ndarray, bert: np.ndarray,
+    def infer(self, phone_ids: np.ndarray, tone_ids: np.ndarray, language_ids: np.ndarray, text_features: np.ndarray,
               speaker: int, noise: NoiseSource, *, sdp_ratio: float, noise_scale: float, noise_scale_w: float,
               length_scale: float) -> AcousticOutput:
-        """One utterance: ids (T,) int64, ``bert`` (bert_channels, T) float32 -> audio. Draws the duration noise
+        """One utterance: ids (T,) int64, ``text_features`` (bert_channels, T) float32 -> audio. Draws the duration noise
         (1, 2, T) only when ``sdp_ratio`` > 0, then the frames' noise (1, C, frames), as ``infer`` does."""
         if not 0.0 <= sdp_ratio <= 1.0:
             raise ValueError(f"sdp_ratio must be in [0, 1], got {sdp_ratio}")
@@ -91,7 +91,7 @@ class AcousticGraphs:
         started = time.perf_counter()
         feeds = dict(zip(TEXT_INPUTS, (
             phone_ids[None].astype(np.int64), tone_ids[None].astype(np.int64), language_ids[None].astype(np.int64),
-            np.ascontiguousarray(bert[None], dtype=np.float32), np.array([speaker], dtype=np.int64),
+            np.ascontiguousarray(text_features[None], dtype=np.float32), np.array([speaker], dtype=np.int64),
             sdp_noise.astype(np.float32), np.array(sdp_ratio, dtype=np.float32), np.array(length_scale, dtype=np.float32),
         )))
         durations, prior_mean, prior_log_scale, speaker_embedding = self.text.run(None, feeds)

@@ -32,6 +32,8 @@ GRAPHS = ("text", "audio", "encoder")
 
 # The graphs' input and output names, in order (the exporter writes them, the runtime feeds them).
 TEXT_INPUTS = ("phone_ids", "tone_ids", "language_ids", "bert", "speaker_id", "sdp_noise", "sdp_ratio", "length_scale")
+"""The text graph's inputs; ``bert`` holds the bge-m3 features (``text_features`` in the code), named as in exports
+written before the rename so those keep loading."""
 TEXT_OUTPUTS = ("durations", "prior_mean", "prior_log_scale", "speaker_embedding")
 AUDIO_INPUTS = ("durations", "prior_mean", "prior_log_scale", "speaker_embedding", "noise", "noise_scale")
 AUDIO_OUTPUTS = ("audio",)

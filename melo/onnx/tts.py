@@ -113,9 +113,9 @@ class OnnxTTS:
             raise NothingToPronounceError(f"nothing pronounceable in {sentence!r} (only punctuation is left)")
         seq = to_sequence(phonemes, self.symbols, add_blank=self.manifest.add_blank)
         t1 = time.perf_counter()
-        bert = self.features(phonemes, add_blank=self.manifest.add_blank)
+        text_features = self.features(phonemes, add_blank=self.manifest.add_blank)
         t2 = time.perf_counter()
-        out = self.acoustic.infer(seq.phone_ids, seq.tone_ids, seq.language_ids, bert, speaker, noise,
+        out = self.acoustic.infer(seq.phone_ids, seq.tone_ids, seq.language_ids, text_features, speaker, noise,
                                   sdp_ratio=sdp_ratio, noise_scale=noise_scale, noise_scale_w=noise_scale_w,
                                   length_scale=1.0 / speed)
         timings = self.last_timings
@@ -141,7 +141,8 @@ class OnnxTTS:
     ) -> Iterator[np.ndarray]:
         """Yield float32 audio one sentence at a time (each followed by a short pause but the last).
         ``noise``: the random draws (default: numpy's generator, seeded with ``seed``)."""
-        sentences = request_sentences(text, language, speed)
+        sentences = request_sentences(text, language, speed=speed, sdp_ratio=sdp_ratio, noise_scale=noise_scale,
+                                      noise_scale_w=noise_scale_w, pause_seconds=pause_seconds)
         speaker = speaker_index(speaker_id, self.manifest.speakers, self.manifest.n_speakers)
         noise = noise if noise is not None else NumpyNoise(seed)
         self.last_timings = Timings()

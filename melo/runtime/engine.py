@@ -71,10 +71,10 @@ class InferenceEngine:
         self._weights_version = self._version()
 
     # -- synthesis ------------------------------------------------------------------------------
-    def infer(self, phone_ids: torch.Tensor, tone_ids: torch.Tensor, language_ids: torch.Tensor, bert: torch.Tensor,
+    def infer(self, phone_ids: torch.Tensor, tone_ids: torch.Tensor, language_ids: torch.Tensor, text_features: torch.Tensor,
               speaker_ids: torch.Tensor, text_lengths: torch.Tensor | None = None, **knobs: Any) -> InferenceOutput:
         """:meth:`SynthesizerTrn.infer` (same arguments and knobs) through this engine's parts."""
-        return self.model.infer(phone_ids, tone_ids, language_ids, bert, speaker_ids, text_lengths,
+        return self.model.infer(phone_ids, tone_ids, language_ids, text_features, speaker_ids, text_lengths,
                                 parts=self.parts(), **knobs)
 
     def decode(self, z: torch.Tensor, g: torch.Tensor | None) -> torch.Tensor:
@@ -130,37 +130,38 @@ class InferenceEngine:
         (flow) for each new bucket on 2 cores."""
         model, device = self.model, self.device
         encode, sample = self._text_encoder(self.precision.text), self._duration_sampler()
-        g = torch.zeros(1, model.emb_g.embedding_dim, 1, device=device)
+        g = torch.zeros(1, model.speaker_embedding.embedding_dim, 1, device=device)
         for n in range(TEXT_BUCKET, WARM_TEXT_POSITIONS + 1, TEXT_BUCKET):
             ids = torch.zeros(1, n, dtype=torch.long, device=device)
             lengths = torch.tensor([n - 1], device=device)  # one padded position, as most requests have
-            bert = torch.zeros(1, model.enc_p.bert_proj.in_channels, n, device=device)
-            enc = encode(ids, ids, ids, lengths, bert, g=g if model.cfg.use_spk_conditioned_encoder else None)
+            text_features = torch.zeros(1, model.text_encoder.feature_proj.in_channels, n, device=device)
+            g_text = g if model.cfg.use_spk_conditioned_encoder else None
+            enc = encode(ids, ids, ids, lengths, text_features, g=g_text)
             sample(enc.hidden, enc.x_mask, torch.zeros(1, 2, n, device=device), g)
-            model.dp(enc.hidden, enc.x_mask, g=g)
+            model.duration_predictor(enc.hidden, enc.x_mask, g=g)
         flow = self._reverse_flow(self.precision.flow)
         if isinstance(flow, PackedFlow):
             flow.warmup(WARM_FRAMES, FRAME_BUCKET)
 
     # -- the CPU runners, built on first use ---------------------------------------------------------
     def _text_encoder(self, dtype: torch.dtype | None) -> Any:
-        """A checked trace of ``enc_p``, or for a reduced ``dtype`` (bf16) a :class:`PackedTextEncoder` where
+        """A checked trace of the text encoder, or for a reduced ``dtype`` (bf16) a :class:`PackedTextEncoder` where
         the CPU runs it (else the fp32 trace); the module where neither can run."""
         if dtype is not None and dtype != torch.float32:
-            key = f"enc_p:{dtype}"
+            key = f"text_encoder:{dtype}"
             if key not in self._runners:
                 supported = packed_flow_supported("cpu", dtype)
-                self._runners[key] = PackedTextEncoder(self.model.enc_p, dtype) if supported else None
+                self._runners[key] = PackedTextEncoder(self.model.text_encoder, dtype) if supported else None
             if self._runners[key] is not None:
                 return self._runners[key]
-        if "enc_p" not in self._runners:
-            self._runners["enc_p"] = runners.trace_text_encoder(self.model)
-        return self._runners["enc_p"] or self.model.enc_p
+        if "text_encoder" not in self._runners:
+            self._runners["text_encoder"] = runners.trace_text_encoder(self.model)
+        return self._runners["text_encoder"] or self.model.text_encoder
 
     def _duration_sampler(self) -> Any:
-        if "sdp" not in self._runners:
-            self._runners["sdp"] = runners.trace_duration_sampler(self.model)
-        return self._runners["sdp"] or module_parts(self.model).sample_log_durations
+        if "duration_sampler" not in self._runners:
+            self._runners["duration_sampler"] = runners.trace_duration_sampler(self.model)
+        return self._runners["duration_sampler"] or module_parts(self.model).sample_log_durations
 
     def _reverse_flow(self, dtype: torch.dtype | None) -> Any:
         """A :class:`PackedFlow` in ``dtype`` (fp32 for None), or where that cannot run a checked trace (per
@@ -180,11 +181,11 @@ class InferenceEngine:
         if dtype == torch.int8:
             raise ValueError("an int8 decoder runs only as the packed CPU decoder, and this decoder's geometry "
                              "has no packed form")
-        dec = self.model.dec
+        decoder = self.model.decoder
 
         def decode(z: torch.Tensor, g: torch.Tensor | None) -> torch.Tensor:
             with runners.autocast(z.device, dtype):
-                return dec(z, g=g)
+                return decoder(z, g=g)
 
         return decode
 

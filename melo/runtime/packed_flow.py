@@ -259,7 +259,7 @@ class PackedFlow:
 
 
 class PackedTextEncoder:
-    """``PackedTextEncoder(enc_p, dtype)(...)`` == ``enc_p(...)`` (a :class:`~melo.model.text_encoder.TextEncoder`)
+    """``PackedTextEncoder(text_encoder, dtype)(...)`` == ``text_encoder(...)`` (a :class:`~melo.model.text_encoder.TextEncoder`)
     with its transformer run time-major like the flow's (see module doc).
 
     Its use is bf16: at 50-90 text positions the fp32 trace spends most of its time between kernels, and bf16
@@ -269,29 +269,29 @@ class PackedTextEncoder:
     outputs agree with the module to float rounding (tested). Embedding sums, the speaker projection and
     every output are fp32."""
 
-    def __init__(self, enc_p: TextEncoder, dtype: torch.dtype = torch.bfloat16) -> None:
+    def __init__(self, text_encoder: TextEncoder, dtype: torch.dtype = torch.bfloat16) -> None:
         if not packed_flow_supported("cpu", dtype):
             raise RuntimeError(f"PackedTextEncoder needs a CPU PyTorch build with oneDNN bf16 support for {dtype}")
-        if enc_p.emb.weight.device.type != "cpu":
-            raise ValueError(f"PackedTextEncoder runs on CPU only; the text encoder is on {enc_p.emb.weight.device}")
+        if text_encoder.emb.weight.device.type != "cpu":
+            raise ValueError(f"PackedTextEncoder runs on CPU only; the text encoder is on {text_encoder.emb.weight.device}")
         self.dtype = dtype
-        self.out_channels = enc_p.out_channels
-        self.scale = math.sqrt(enc_p.hidden_channels)
+        self.out_channels = text_encoder.out_channels
+        self.scale = math.sqrt(text_encoder.hidden_channels)
         with torch.no_grad():
-            self.embeddings = [e.weight.detach().float() for e in (enc_p.emb, enc_p.tone_emb, enc_p.language_emb)]
-            self.bert = PackedLinear(enc_p.bert_proj.weight, enc_p.bert_proj.bias, dtype)
-            self.encoder = _Encoder(enc_p.encoder, dtype)
-            self.proj = PackedLinear(enc_p.proj.weight, enc_p.proj.bias, dtype)
+            self.embeddings = [e.weight.detach().float() for e in (text_encoder.emb, text_encoder.tone_emb, text_encoder.language_emb)]
+            self.feature_proj = PackedLinear(text_encoder.feature_proj.weight, text_encoder.feature_proj.bias, dtype)
+            self.encoder = _Encoder(text_encoder.encoder, dtype)
+            self.proj = PackedLinear(text_encoder.proj.weight, text_encoder.proj.bias, dtype)
         log.debug("packed text encoder for %s", dtype)
 
     @torch.inference_mode()
     def __call__(self, phone_ids: torch.Tensor, tone_ids: torch.Tensor, language_ids: torch.Tensor,
-                 text_lengths: torch.Tensor, bert: torch.Tensor, g: torch.Tensor | None = None) -> TextEncoderOutput:
-        """Ids: (B, T); text_lengths: (B,); bert: (B, bert_channels, T); g: (B, gin, 1) or None."""
+                 text_lengths: torch.Tensor, text_features: torch.Tensor, g: torch.Tensor | None = None) -> TextEncoderOutput:
+        """Ids: (B, T); text_lengths: (B,); text_features: (B, bert_channels, T); g: (B, gin, 1) or None."""
         with torch.autocast("cpu", enabled=False):  # precisions are explicit here
             phones, tones, languages = self.embeddings
             x = phones[phone_ids] + tones[tone_ids] + languages[language_ids]  # (B, T, H)
-            x = (x + self.bert(bert.transpose(1, 2).to(self.dtype))) * self.scale
+            x = (x + self.feature_proj(text_features.transpose(1, 2).to(self.dtype))) * self.scale
             frame_mask = sequence_mask(text_lengths, x.shape[1]).unsqueeze(2).float()  # (B, T, 1)
             mask, bias = _masks(frame_mask, self.dtype)
             x = x.to(self.dtype)

@@ -36,12 +36,12 @@ def autocast(device: torch.device, dtype: torch.dtype | None) -> contextlib.Abst
 
 
 def trace_text_encoder(model: SynthesizerTrn) -> Callable[..., TextEncoderOutput] | None:
-    """``enc_p`` as a checked trace, called like the module (``g`` by keyword)."""
-    enc_p, with_g = model.enc_p, model.cfg.use_spk_conditioned_encoder
-    gin = model.emb_g.embedding_dim
+    """The text encoder as a checked trace, called like the module (``g`` by keyword)."""
+    encoder, with_g = model.text_encoder, model.cfg.use_spk_conditioned_encoder
+    gin = model.speaker_embedding.embedding_dim
 
     def as_tuple(*args: torch.Tensor) -> tuple[torch.Tensor, ...]:
-        out = enc_p(*args[:5], g=args[5] if with_g else None)
+        out = encoder(*args[:5], g=args[5] if with_g else None)
         return out.hidden, out.prior_mean, out.prior_log_scale, out.x_mask
 
     gen = torch.Generator().manual_seed(0)
@@ -49,28 +49,28 @@ def trace_text_encoder(model: SynthesizerTrn) -> Callable[..., TextEncoderOutput
     def inputs(lengths: list[int]) -> tuple[torch.Tensor, ...]:
         b, t = len(lengths), max(lengths)
         ids = [torch.randint(0, e.num_embeddings, (b, t), generator=gen)
-               for e in (enc_p.emb, enc_p.tone_emb, enc_p.language_emb)]
-        bert = torch.randn(b, enc_p.bert_proj.in_channels, t, generator=gen)
+               for e in (encoder.emb, encoder.tone_emb, encoder.language_emb)]
+        text_features = torch.randn(b, encoder.feature_proj.in_channels, t, generator=gen)
         extra = (torch.randn(b, gin, 1, generator=gen),) if with_g else ()
-        return (*ids, torch.tensor(lengths), bert, *extra)
+        return (*ids, torch.tensor(lengths), text_features, *extra)
 
-    traced = checked_trace(as_module(as_tuple, enc_p=enc_p), inputs([9]), [inputs([15]), inputs([12, 7])],
-                           "text encoder (enc_p)")
+    traced = checked_trace(as_module(as_tuple, encoder=encoder), inputs([9]), [inputs([15]), inputs([12, 7])],
+                           "text encoder")
     if traced is None:
         return None
 
-    def run(phone_ids, tone_ids, language_ids, text_lengths, bert, g=None) -> TextEncoderOutput:  # type: ignore[no-untyped-def]
-        args = (phone_ids, tone_ids, language_ids, text_lengths, bert) + ((g,) if g is not None else ())
+    def run(phone_ids, tone_ids, language_ids, text_lengths, features, g=None) -> TextEncoderOutput:  # type: ignore[no-untyped-def]
+        args = (phone_ids, tone_ids, language_ids, text_lengths, features) + ((g,) if g is not None else ())
         return TextEncoderOutput(*traced(*args))
 
     return run
 
 
 def trace_duration_sampler(model: SynthesizerTrn) -> Any:
-    """``sdp.sample(x, x_mask, noise, g)`` as a checked trace (the stochastic duration predictor is ~100 small
+    """``stochastic_duration_predictor.sample(x, x_mask, noise, g)`` as a checked trace (the stochastic duration predictor is ~100 small
     ops: 4.5 ms eager, 3.1 ms traced at 52 positions on 2 cores)."""
-    sdp = model.sdp
-    hidden, gin = model.enc_p.hidden_channels, model.emb_g.embedding_dim
+    predictor = model.stochastic_duration_predictor
+    hidden, gin = model.text_encoder.hidden_channels, model.speaker_embedding.embedding_dim
     gen = torch.Generator().manual_seed(0)
 
     def inputs(lengths: list[int]) -> tuple[torch.Tensor, ...]:
@@ -79,14 +79,15 @@ def trace_duration_sampler(model: SynthesizerTrn) -> Any:
         return (torch.randn(b, hidden, t, generator=gen) * mask, mask, torch.randn(b, 2, t, generator=gen),
                 torch.randn(b, gin, 1, generator=gen))
 
-    return checked_trace(as_module(lambda x, mask, noise, g: sdp.sample(x, mask, noise, g=g), sdp=sdp),
-                         inputs([9]), [inputs([15]), inputs([12, 7])], "stochastic duration predictor (sdp)")
+    return checked_trace(as_module(lambda x, mask, noise, g: predictor.sample(x, mask, noise, g=g),
+                                   predictor=predictor),
+                         inputs([9]), [inputs([15]), inputs([12, 7])], "stochastic duration predictor")
 
 
 def trace_reverse_flow(model: SynthesizerTrn, dtype: torch.dtype | None) -> Any:
     """``flow(z, mask, g, reverse=True)`` as a checked trace under autocast to ``dtype`` (run it under the same)."""
-    flow, gin = model.flow, model.emb_g.embedding_dim
-    channels = model.dec.conv_pre.in_channels
+    flow, gin = model.flow, model.speaker_embedding.embedding_dim
+    channels = model.decoder.conv_pre.in_channels
     if dtype is not None and dtype != torch.float32:
         # Autocast casts every conv/linear weight to ``dtype`` on every call (~100 MB of traffic for the
         # full flow); a copy holding those weights already cast gives bit-identical results without it.
@@ -119,7 +120,7 @@ def packed_flow(model: SynthesizerTrn, dtype: torch.dtype) -> PackedFlow | None:
 
 def packed_decoder(model: SynthesizerTrn, dtype: torch.dtype, bucket: int) -> PackedDecoder | None:
     try:
-        return PackedDecoder(model.dec, dtype, bucket=bucket)
+        return PackedDecoder(model.decoder, dtype, bucket=bucket)
     except (ValueError, TypeError) as err:  # a decoder geometry it does not cover: the module decodes
         log.info("decoder runs unpacked: %s", err)
         return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-__all__ = ["ApiError", "error_body", "new_error_id"]
+__all__ = ["ApiError", "error_body", "internal_error", "new_error_id", "not_ready_error"]
 
 
 class ApiError(Exception):
@@ -41,3 +41,15 @@ def error_body(message: str, type_: str, code: str, param: str | None = None) ->
 
 def new_error_id() -> str:
     return uuid.uuid4().hex[:12]
+
+
+def not_ready_error(e: Exception) -> ApiError:
+    """503 while the model warms up or the server stops."""
+    return ApiError(503, f"{e}; retry shortly (GET /health says when it is ready)", code="not_ready",
+                    headers={"Retry-After": "5"}, reason="not_ready")
+
+
+def internal_error(error_id: str) -> ApiError:
+    """500 naming the id under which the server log holds the traceback."""
+    return ApiError(500, f"internal error {error_id}: the server log has the details under this id",
+                    code="internal_error", reason="internal")

@@ -1,7 +1,8 @@
 """Test helpers. Nothing here is used by training or inference.
 
 ``melo.testing.tiny_encoder`` builds a tiny random XLM-RoBERTa stand-in for bge-m3 (smoke tests and the
-demo only: its features mean nothing).
+demo only: its features mean nothing); ``melo.testing.reference_alignment`` is the classic alignment search
+loop that the vectorised one is checked against.
 """
 
 from __future__ import annotations

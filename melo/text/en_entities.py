@@ -11,10 +11,10 @@
 from __future__ import annotations
 
 from melo.text.en_numbers import MONTHS, cardinal, decimal, digits, ordinal, year
-from melo.text.entities import AddressNames, EntityReader, Fraction, Measure, Number, PhoneNames, Power, Range, SlashDate
+from melo.text.entities import AddressNames, EntityReader, Fraction, Number, PhoneNames, Power, Range, SlashDate
 from melo.text.units import Unit
 
-__all__ = ["READER", "EnglishEntityReader", "fraction_words"]
+__all__ = ["READER", "fraction_words"]
 
 _ADDRESS = AddressNames(
     separators={".": "dot", "@": "at", "/": "slash", ":": "colon", "-": "dash", "_": "underscore", "~": "tilde",
@@ -78,25 +78,13 @@ def _power(p: Power) -> str:
     return f"{base} to the power of {exponent}"
 
 
-class EnglishEntityReader(EntityReader):
-    pad = " "
-    address_names = _ADDRESS
-    phone_names = _PHONE
-
-    def measure(self, m: Measure) -> str:
-        return _with_unit(_number(m.number), m.unit, one=m.number.is_one)
-
-    def range(self, r: Range, after: str) -> tuple[str, int]:
-        return _with_unit(f"{_range_end(r.low, r)} to {_range_end(r.high, r)}", r.unit), 0
-
-    def fraction(self, f: Fraction) -> str:
-        return _fraction(f)
-
-    def date(self, d: SlashDate) -> str:
-        return f"{MONTHS[d.month - 1]} {ordinal(d.day)}"
-
-    def power(self, p: Power) -> str:
-        return _power(p)
+def _date(d: SlashDate) -> str:
+    return f"{MONTHS[d.month - 1]} {ordinal(d.day)}"
 
 
-READER = EnglishEntityReader()
+READER = EntityReader(
+    address_names=_ADDRESS, phone_names=_PHONE, pad=" ",
+    measure=lambda m: _with_unit(_number(m.number), m.unit, one=m.number.is_one),
+    range=lambda r, after: (_with_unit(f"{_range_end(r.low, r)} to {_range_end(r.high, r)}", r.unit), 0),
+    fraction=_fraction, date=_date, power=_power,
+)

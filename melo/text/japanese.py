@@ -50,6 +50,7 @@ from typing import Iterator
 from melo.text.entities import expand_entities
 from melo.text.myriad import read_myriad
 from melo.text.types import Word
+from melo.text.written_numbers import DATE, NUMBER
 
 __all__ = ["g2p", "normalize", "read_kanji_number"]
 
@@ -76,10 +77,10 @@ _CURRENCY = {"¥": "円", "$": "ドル", "€": "ユーロ", "£": "ポンド", 
 _SYMBOLS = {"%": "パーセント", "&": "アンド", "+": "プラス", "@": "アット", "#": "シャープ", "=": "イコール",
             "×": "かける", "÷": "わる", "⁄": "スラッシュ", "°": "度", "^": ""}
 _NORMALIZE = re.compile(
-    r"(?P<date>(?<![\d.])(?P<y>\d{4})(?P<sep>[./-])(?P<mo>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?!\.?\d))"
-    r"|(?P<time>(?<!\d)(?P<h>\d{1,2}):(?P<m>\d{2})(?!\d))"
-    r"|(?P<neg>(?<![0-9A-Za-z.])-)?(?P<cur>[¥$€£₩])?(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d+))?"
-    r"|(?P<sym>[%&+@#=×÷⁄°^])"
+    DATE
+    + r"|(?P<time>(?<!\d)(?P<h>\d{1,2}):(?P<m>\d{2})(?!\d))"
+    + "|" + NUMBER
+    + r"|(?P<sym>[%&+@#=×÷⁄°^])"
 )
 _TRIGGER = re.compile(r"[\d%&+@#=×÷⁄°^]")
 _PRODUCT = re.compile(r"(?<=\d) ?[x*] ?(?=\d)")

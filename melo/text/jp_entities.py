@@ -13,20 +13,10 @@ from __future__ import annotations
 
 import re
 
-from melo.text.entities import (
-    AddressNames,
-    EntityReader,
-    Fraction,
-    Measure,
-    Number,
-    PhoneNames,
-    Power,
-    Range,
-    SlashDate,
-)
+from melo.text.entities import AddressNames, EntityReader, Fraction, Number, PhoneNames, Power, Range, SlashDate
 from melo.text.units import Unit
 
-__all__ = ["READER", "JapaneseEntityReader", "spell"]
+__all__ = ["READER", "spell"]
 
 _LETTER_NAMES = dict(zip(
     "abcdefghijklmnopqrstuvwxyz",
@@ -94,25 +84,13 @@ def _power(p: Power) -> str:
     return f"{base}の{minus}{_kanji(p.exponent.lstrip('-'))}乗"
 
 
-class JapaneseEntityReader(EntityReader):
-    pad = ""
-    address_names = _ADDRESS
-    phone_names = _PHONE
-
-    def measure(self, m: Measure) -> str:
-        return _with_unit(_number(m.number), m.unit)
-
-    def range(self, r: Range, after: str) -> tuple[str, int]:
-        return _range(r, after), 0
-
-    def fraction(self, f: Fraction) -> str:
-        return _fraction(f)
-
-    def date(self, d: SlashDate) -> str:
-        return f"{_kanji(str(d.month))}月{_kanji(str(d.day))}日"
-
-    def power(self, p: Power) -> str:
-        return _power(p)
+def _date(d: SlashDate) -> str:
+    return f"{_kanji(str(d.month))}月{_kanji(str(d.day))}日"
 
 
-READER = JapaneseEntityReader()
+READER = EntityReader(
+    address_names=_ADDRESS, phone_names=_PHONE, pad="",
+    measure=lambda m: _with_unit(_number(m.number), m.unit),
+    range=lambda r, after: (_range(r, after), 0),
+    fraction=_fraction, date=_date, power=_power,
+)

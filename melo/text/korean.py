@@ -45,6 +45,7 @@ from melo.text.kr_codas import with_coda_classes
 from melo.text.kr_entities import READER
 from melo.text.kr_numbers import read_decimal, read_month, read_native, read_ordinal_prefix, read_sino, takes_native
 from melo.text.types import Word
+from melo.text.written_numbers import DATE, NUMBER
 
 __all__ = ["g2p", "normalize", "read_month", "read_native", "read_sino"]
 
@@ -60,10 +61,10 @@ _SYMBOLS = {"%": "퍼센트", "&": "앤드", "+": "플러스", "@": "골뱅이",
 _TOPIC = "\ue000"  # stands for "=" after a number until the number is read: 3×4=12 -> 삼 곱하기 사는 십이
 
 _NORMALIZE = re.compile(
-    r"(?P<date>(?<![\d.])(?P<y>\d{4})(?P<sep>[./-])(?P<mo>\d{1,2})(?P=sep)(?P<d>\d{1,2})(?!\.?\d))"
-    r"|(?P<time>(?<!\d)(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?(?!\d))"
-    r"|(?P<neg>(?<![0-9A-Za-z.])-)?(?P<cur>[₩$€£¥])?(?P<int>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<frac>\d+))?"
-    r"|(?P<sym>[%&+@#=°×÷⁄])"
+    DATE
+    + r"|(?P<time>(?<!\d)(?P<h>\d{1,2}):(?P<m>\d{2})(?::(?P<s>\d{2}))?(?!\d))"
+    + "|" + NUMBER
+    + r"|(?P<sym>[%&+@#=°×÷⁄])"
 )
 _TRIGGER = re.compile(r"[\d%&+@#=°×÷⁄^*]")
 _HANGUL_RUN = re.compile(r"[가-힣]+")

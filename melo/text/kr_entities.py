@@ -14,21 +14,11 @@ from __future__ import annotations
 
 import re
 
-from melo.text.entities import (
-    AddressNames,
-    EntityReader,
-    Fraction,
-    Measure,
-    Number,
-    PhoneNames,
-    Power,
-    Range,
-    SlashDate,
-)
+from melo.text.entities import AddressNames, EntityReader, Fraction, Number, PhoneNames, Power, Range, SlashDate
 from melo.text.kr_numbers import SINO_DIGITS, counter_of, read_decimal, read_month, read_native, read_sino, takes_native
 from melo.text.units import Unit
 
-__all__ = ["READER", "KoreanEntityReader"]
+__all__ = ["READER"]
 
 _LETTER_NAMES = dict(zip(
     "abcdefghijklmnopqrstuvwxyz",
@@ -112,25 +102,13 @@ def _power(p: Power) -> str:
     return f"{base}의 {minus}{read_sino(exponent.lstrip('-'))} 제곱"
 
 
-class KoreanEntityReader(EntityReader):
-    pad = " "
-    address_names = _ADDRESS
-    phone_names = _PHONE
-
-    def measure(self, m: Measure) -> str:
-        return _with_unit(_measure_number(m.number, m.unit), m.unit)
-
-    def range(self, r: Range, after: str) -> tuple[str, int]:
-        return _range(r, after)
-
-    def fraction(self, f: Fraction) -> str:
-        return _fraction(f)
-
-    def date(self, d: SlashDate) -> str:
-        return f"{read_month(d.month)} {read_sino(str(d.day))} 일"
-
-    def power(self, p: Power) -> str:
-        return _power(p)
+def _date(d: SlashDate) -> str:
+    return f"{read_month(d.month)} {read_sino(str(d.day))} 일"
 
 
-READER = KoreanEntityReader()
+READER = EntityReader(
+    address_names=_ADDRESS, phone_names=_PHONE, pad=" ",
+    measure=lambda m: _with_unit(_measure_number(m.number, m.unit), m.unit),
+    range=_range,
+    fraction=_fraction, date=_date, power=_power,
+)

@@ -10,11 +10,11 @@
 
 from __future__ import annotations
 
-from melo.text.entities import AddressNames, EntityReader, Fraction, Measure, Number, Power, Range, SlashDate
+from melo.text.entities import AddressNames, EntityReader, Fraction, Number, Power, Range, SlashDate
 from melo.text.units import Unit
 from melo.text.zh_numbers import PHONE_DIGITS, read_digits, read_number
 
-__all__ = ["READER", "ChineseEntityReader"]
+__all__ = ["READER"]
 
 _ADDRESS = AddressNames(
     separators={".": "点", "@": "艾特", "/": "斜杠", ":": "冒号", "-": "横杠", "_": "下划线", "~": "波浪号",
@@ -69,25 +69,13 @@ def _power(p: Power) -> str:
     return f"{base}的{minus}{read_number(p.exponent.lstrip('-'))}次方"
 
 
-class ChineseEntityReader(EntityReader):
-    pad = ""
-    address_names = _ADDRESS
-    phone_names = PHONE_DIGITS
-
-    def measure(self, m: Measure) -> str:
-        return _measure(m.number, m.unit)
-
-    def range(self, r: Range, after: str) -> tuple[str, int]:
-        return _range(r, after), 0
-
-    def fraction(self, f: Fraction) -> str:
-        return _fraction(f)
-
-    def date(self, d: SlashDate) -> str:
-        return f"{read_number(str(d.month))}月{read_number(str(d.day))}日"
-
-    def power(self, p: Power) -> str:
-        return _power(p)
+def _date(d: SlashDate) -> str:
+    return f"{read_number(str(d.month))}月{read_number(str(d.day))}日"
 
 
-READER = ChineseEntityReader()
+READER = EntityReader(
+    address_names=_ADDRESS, phone_names=PHONE_DIGITS, pad="",
+    measure=lambda m: _measure(m.number, m.unit),
+    range=lambda r, after: (_range(r, after), 0),
+    fraction=_fraction, date=_date, power=_power,
+)

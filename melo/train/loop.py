@@ -137,7 +137,7 @@ def train_on_batch(run: Run, batch: "Batch") -> StepResult:
     """One training step of ``run`` on ``batch`` (skipped updates are counted by the caller's
     :class:`SkipTracker`); also the dry run's step."""
     inputs = dict(phone_ids=batch.phone_ids, tone_ids=batch.tone_ids, language_ids=batch.language_ids,
-                  text_lengths=batch.text_lengths, bert=batch.bert, spec=posterior_input(batch.spec, run.config),
+                  text_lengths=batch.text_lengths, text_features=batch.text_features, spec=posterior_input(batch.spec, run.config),
                   spec_lengths=batch.spec_lengths, speaker_ids=batch.speaker_ids)
     return train_step(run.networks.generator, run.networks.discriminators, run.optimizers, inputs, batch.wav,
                       run.config, run.progress.step, autocast_dtype=run.precision.dtype,

@@ -91,7 +91,7 @@ def evaluate(run: "Run") -> float | None:
                 spec = posterior_input(batch.spec, run.config)
                 with run.precision.autocast():
                     out = g(phone_ids=batch.phone_ids, tone_ids=batch.tone_ids, language_ids=batch.language_ids,
-                            text_lengths=batch.text_lengths, bert=batch.bert, spec=spec,
+                            text_lengths=batch.text_lengths, text_features=batch.text_features, spec=spec,
                             spec_lengths=batch.spec_lengths, speaker_ids=batch.speaker_ids, mas_noise_scale=0.0)
                 w = windows(out.audio, out.ids_slice, spec, batch.wav, run.config)
                 total += float(losses.mel_l1_loss(w.mel_real, w.mel_fake)) * len(batch)
@@ -118,7 +118,7 @@ def _log_synthesis(run: "Run", g: nn.Module, batch: "Batch") -> None:
     for i in range(min(VALIDATION_AUDIO_ITEMS, len(batch))):
         n = int(batch.text_lengths[i])
         result = g.infer(batch.phone_ids[i:i + 1, :n], batch.tone_ids[i:i + 1, :n], batch.language_ids[i:i + 1, :n],
-                         batch.bert[i:i + 1, :, :n], batch.speaker_ids[i:i + 1],
+                         batch.text_features[i:i + 1, :, :n], batch.speaker_ids[i:i + 1],
                          max_len=int(batch.spec_lengths[i]) * 2)
         audio = result.audio[0, :, : int(result.audio_lengths[0])]
         run.monitor.audio(f"val/generated_{i}", step, audio, sr)

@@ -91,7 +91,7 @@ class SpeechEvaluation:
                 torch.manual_seed(SYNTHESIS_SEED)
                 for line in self.lines:
                     batch = collate([self.dataset[line.index]]).to(device)
-                    out = generator.infer(batch.phone_ids, batch.tone_ids, batch.language_ids, batch.bert,
+                    out = generator.infer(batch.phone_ids, batch.tone_ids, batch.language_ids, batch.text_features,
                                           batch.speaker_ids, batch.text_lengths, **SYNTHESIS_SETTINGS,
                                           max_len=int(batch.spec_lengths[0]) * 3)
                     audio.append(out.audio[0, 0, : int(out.audio_lengths[0])].float().cpu().numpy())

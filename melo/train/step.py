@@ -214,7 +214,7 @@ def train_step(
             "adv": losses.generator_adversarial_loss(g_out.fake_logits).total,
             "fm": losses.feature_matching_loss(g_out.real_features, g_out.fake_features),
             "mel": losses.mel_l1_loss(w.mel_real, w.mel_fake),
-            "kl": losses.kl_loss(out.z_p, out.logs_q, out.m_p, out.logs_p, out.z_mask),
+            "kl": losses.kl_loss(out.z_p, out.posterior_log_scale, out.prior_mean, out.prior_log_scale, out.z_mask),
             "dur": out.duration_loss,
         }
         if dur_probs is not None:
