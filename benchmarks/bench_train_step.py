@@ -119,7 +119,7 @@ def our_step(batch: int, steps: int, threads: int) -> dict:
         mas.append(time.perf_counter() - start)
     return {
         "implementation": "ours", "batch": batch, "steps": len(times),
-        "median_s": statistics.median(times), "min_s": min(times), "peak_gib": _peak_rss_gib(),
+        "median_s": statistics.median(times), "min_s": min(times), "times_s": times, "peak_gib": _peak_rss_gib(),
         "mas_ms": statistics.median(mas) * 1e3, "segment": config.train.segment_size, "hop": d.hop_length,
         "frames": inputs["spec"].size(2), "losses": {k: float(v) for k, v in losses.items() if v is not None},
         "params": {"generator": count_parameters(gen), "mpd": count_parameters(discs.mpd),

@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> None:
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({
         "implementation": "MeloTTS", "batch": b, "steps": len(times),
-        "median_s": statistics.median(times), "min_s": min(times), "peak_gib": peak_kib / 2**20,
+        "median_s": statistics.median(times), "min_s": min(times), "times_s": times, "peak_gib": peak_kib / 2**20,
         "mas_ms": statistics.median(mas) * 1e3, "segment": segment, "hop": hop, "frames": spec.size(2),
         "losses": {"d": float(loss_disc), "dur_d": float(loss_dur_disc), "g": float(loss_gen_all)},
         "params": {name: sum(p.numel() for p in net.parameters())
