@@ -180,7 +180,7 @@ def melotts_commit(melotts: Path) -> str:
 def report(results: list[dict], args: argparse.Namespace, commit: str) -> str:
     by = {(r["implementation"], r["batch"]): r for r in results}
     threads = f"{args.threads} thread{'s' if args.threads > 1 else ''}"
-    load = os.getloadavg()
+    loads = [load for r in results for load in (r["load_before"], r["load_after"])]
     lines = [
         f"## Training step (full config, fp32, {threads}): ours vs MeloTTS's code, same run",
         "",
@@ -213,21 +213,24 @@ def report(results: list[dict], args: argparse.Namespace, commit: str) -> str:
         + ". MeloTTS's generator also has its ja_bert projection (768 -> 192) and larger embedding tables; its "
         "duration discriminator builds a speaker projection its trainer never feeds (see Model parameters).",
         "",
-        "What differs in the step itself (the same losses and order of updates otherwise): ours freezes the "
-        "discriminators during the generator's backward and computes the real audio's feature maps without a graph; "
-        "uses fused AdamW (MeloTTS's default AdamW on CPU is the per-parameter loop) and PyTorch's total-norm "
-        "instead of a per-parameter norm with a host read each; frees gradients after each update; and its "
-        "alignment search is vectorised torch where MeloTTS's is a numba loop (faster on CPU, see its own column).",
+        "What differs in the step itself (the same losses otherwise): ours updates the waveform discriminators "
+        "before the duration discriminator (MeloTTS the other way round; each reads only the generator's detached "
+        "outputs, so the order does not change the maths) and masks the duration discriminator's LSGAN terms; "
+        "freezes the discriminators during the generator's backward and computes the real audio's feature maps "
+        "without a graph; uses fused AdamW (MeloTTS's default AdamW on CPU is the per-parameter loop) and one "
+        "total norm instead of a per-parameter norm with a host read each; frees gradients after each update. Its "
+        "alignment search is vectorised torch without host reads (for the GPU); MeloTTS's numba loop is the "
+        "faster one on CPU (the alignment column), a small part of either step.",
         "",
-        reading(results, args.batches),
+        reading(results, args.batches, args.threads),
         "",
-        f"Load average at the end: {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} ({os.cpu_count()} cores shared with "
-        "other work; each row's 1-minute load is beside it).",
+        f"1-minute load average during the run: {min(loads):.2f} to {max(loads):.2f} on {os.cpu_count()} cores "
+        f"shared with other work, this benchmark's own {threads} included (each row's is beside it).",
     ]
     return "\n".join(lines) + "\n"
 
 
-def reading(results: list[dict], batches: list[int]) -> str:
+def reading(results: list[dict], batches: list[int], threads: int) -> str:
     """The ratios in words, and whether the machine was loaded while they were measured."""
     by = {(r["implementation"], r["batch"]): r for r in results}
     parts = []
@@ -238,10 +241,13 @@ def reading(results: list[dict], batches: list[int]) -> str:
                      f"({'faster' if time_ratio < 1 else 'slower'}) and {memory_ratio:.2f}x its peak RSS")
     text = "Reading: " + "; ".join(parts) + "."
     busiest = max(max(r["load_before"], r["load_after"]) for r in results)
-    if busiest > (os.cpu_count() or 1):
-        text += (f" The 1-minute load reached {busiest:.2f} on {os.cpu_count()} cores during the run, so the absolute "
-                 "times are inflated and carry that noise; interleaving puts both steps under similar load, "
-                 "so the ratios are the figures to read, with the min column as the least disturbed step.")
+    if busiest > threads + 1:  # the benchmark's own threads account for about `threads` of the load
+        text += (f" Other work was running (1-minute load up to {busiest:.2f} with this benchmark's {threads} "
+                 "threads), so the absolute times are inflated and carry that noise; interleaving puts both steps "
+                 "under similar load, so the ratios are the figures to read, the min column the least disturbed step.")
+    else:
+        text += (f" The load stayed near this benchmark's own {threads} threads (at most {busiest:.2f}): the machine "
+                 "was otherwise quiet, and the per-step times varied by the spread between the median and min columns.")
     return text
 
 
